@@ -1,0 +1,314 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) tickstack.influx contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The one HTTP layer every client in this collection stands on.
+
+Standard library plus ``ansible.module_utils.urls`` only: nothing to install on managed nodes.
+It never calls ``fail_json``: failures are raised as typed :class:`ApiError` subclasses so that
+modules, lookups and action plugins can all share it and turn them into one clear message.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+from ansible.module_utils.six.moves.urllib.parse import urlencode, quote
+from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
+from ansible.module_utils.urls import open_url, ConnectionError as UrlsConnectionError
+
+try:
+    from ssl import SSLError
+except ImportError:  # pragma: no cover - every supported Python has ssl
+    SSLError = OSError
+
+import socket
+
+
+class ApiError(Exception):
+    """A request failed. ``status`` is the HTTP status, or None when no response arrived."""
+
+    status = None
+    default_hint = ""
+
+    def __init__(self, message, status=None, method=None, url=None, body=None):
+        super(ApiError, self).__init__(message)
+        self.message = message
+        if status is not None:
+            self.status = status
+        self.method = method
+        self.url = url
+        self.body = body
+
+    def __str__(self):
+        where = "%s %s" % (self.method, self.url) if self.method and self.url else ""
+        status = "HTTP %s" % self.status if self.status else ""
+        prefix = ": ".join(p for p in (where, status) if p)
+        text = "%s: %s" % (prefix, self.message) if prefix else self.message
+        if self.default_hint:
+            text = "%s (%s)" % (text, self.default_hint)
+        return text
+
+
+class ServerUnreachable(ApiError):
+    default_hint = "check the url option and that the service is running and reachable"
+
+
+class AuthenticationFailed(ApiError):
+    status = 401
+    default_hint = "the token or credentials were rejected; check the token option"
+
+
+class PermissionDenied(ApiError):
+    status = 403
+    default_hint = "the credentials are valid but lack permission for this operation"
+
+
+class NotFound(ApiError):
+    status = 404
+
+
+class Conflict(ApiError):
+    status = 409
+
+
+class InvalidRequest(ApiError):
+    """400 or 422: the server rejected what was sent. ``message`` carries the server's reason."""
+
+
+class RateLimited(ApiError):
+    status = 429
+
+
+class ServerError(ApiError):
+    """5xx."""
+
+
+_STATUS_ERRORS = {
+    400: InvalidRequest,
+    401: AuthenticationFailed,
+    403: PermissionDenied,
+    404: NotFound,
+    409: Conflict,
+    422: InvalidRequest,
+    429: RateLimited,
+}
+
+RETRY_STATUSES = frozenset((429, 500, 502, 503, 504))
+IDEMPOTENT_METHODS = frozenset(("GET", "HEAD", "PUT", "DELETE", "OPTIONS"))
+
+
+class Response(object):
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = dict((k.lower(), v) for k, v in (headers or {}).items())
+        self.body = body if body is not None else b""
+
+    @property
+    def text(self):
+        if isinstance(self.body, bytes):
+            return self.body.decode("utf-8", "replace")
+        return self.body
+
+    def json(self):
+        text = self.text
+        if not text.strip():
+            return None
+        return json.loads(text)
+
+
+def urls_transport(method, url, headers, data, options):
+    """Send one request with ``ansible.module_utils.urls.open_url``; return a :class:`Response`.
+
+    HTTP error statuses are returned as responses, not raised: the client maps them.
+    Network failures raise :class:`ServerUnreachable`.
+    """
+    try:
+        resp = open_url(
+            url,
+            method=method,
+            data=data,
+            headers=headers,
+            validate_certs=options.get("validate_certs", True),
+            ca_path=options.get("ca_path"),
+            client_cert=options.get("client_cert"),
+            client_key=options.get("client_key"),
+            timeout=options.get("timeout", 10),
+            url_username=options.get("url_username"),
+            url_password=options.get("url_password"),
+            force_basic_auth=bool(options.get("url_username")),
+            follow_redirects="safe",
+            use_proxy=options.get("use_proxy", True),
+        )
+        return Response(resp.getcode(), dict(resp.headers.items()), resp.read())
+    except HTTPError as e:
+        try:
+            body = e.read()
+        except Exception:  # the body of an error response is best effort
+            body = b""
+        headers = dict(e.headers.items()) if e.headers else {}
+        return Response(e.code, headers, body)
+    except (URLError, UrlsConnectionError, SSLError, socket.error, socket.timeout) as e:
+        reason = getattr(e, "reason", None) or e
+        raise ServerUnreachable("cannot connect: %s" % reason, method=method, url=url)
+
+
+def _server_message(body_text):
+    """Pull the human message out of an error body (InfluxDB: {"code","message"}; Kapacitor: {"error"})."""
+    if not body_text:
+        return ""
+    try:
+        data = json.loads(body_text)
+    except ValueError:
+        return body_text.strip()[:500]
+    if isinstance(data, dict):
+        for key in ("message", "error", "err"):
+            if data.get(key):
+                return str(data[key])
+    return body_text.strip()[:500]
+
+
+class HttpClient(object):
+    """JSON over HTTP with auth headers, TLS options, retries and typed errors.
+
+    ``transport`` is a callable ``(method, url, headers, data, options) -> Response``; tests pass a fake.
+    ``sleep`` is injectable so retry tests do not wait.
+    """
+
+    def __init__(self, base_url, headers=None, validate_certs=True, ca_path=None, client_cert=None,
+                 client_key=None, timeout=10, url_username=None, url_password=None, retries=3,
+                 backoff=0.5, transport=None, sleep=time.sleep):
+        if not base_url or "://" not in base_url:
+            raise InvalidRequest("url must be an absolute http:// or https:// URL, got %r" % (base_url,))
+        self.base_url = base_url.rstrip("/")
+        self.headers = dict(headers or {})
+        self.options = {
+            "validate_certs": validate_certs,
+            "ca_path": ca_path,
+            "client_cert": client_cert,
+            "client_key": client_key,
+            "timeout": timeout,
+            "url_username": url_username,
+            "url_password": url_password,
+        }
+        self.retries = max(0, int(retries))
+        self.backoff = backoff
+        self.transport = transport or urls_transport
+        self.sleep = sleep
+
+    def url_for(self, path, query=None):
+        url = self.base_url + path
+        if query:
+            pairs = []
+            for key, value in query.items():
+                if value is None:
+                    continue
+                if isinstance(value, bool):
+                    value = "true" if value else "false"
+                pairs.append((key, value))
+            if pairs:
+                url += "?" + urlencode(pairs)
+        return url
+
+    def request(self, method, path, query=None, json_body=None, data=None, content_type=None,
+                expect=None, idempotent=None):
+        """Send a request; return the :class:`Response` or raise an :class:`ApiError`.
+
+        ``expect``: statuses that count as success (default: any 2xx).
+        ``idempotent``: retry on connection errors, 429 and 5xx. Defaults to True for GET, PUT,
+        DELETE; pass True for a POST that is safe to repeat (a query).
+        """
+        method = method.upper()
+        url = self.url_for(path, query)
+        headers = dict(self.headers)
+        headers.setdefault("Accept", "application/json")
+        if json_body is not None:
+            data = json.dumps(json_body, sort_keys=True)
+            headers["Content-Type"] = "application/json"
+        elif content_type:
+            headers["Content-Type"] = content_type
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        if idempotent is None:
+            idempotent = method in IDEMPOTENT_METHODS
+        attempts = 1 + (self.retries if idempotent else 0)
+
+        for attempt in range(attempts):
+            last = attempt == attempts - 1
+            try:
+                resp = self.transport(method, url, headers, data, self.options)
+            except ServerUnreachable:
+                if last:
+                    raise
+                self._pause(attempt, None)
+                continue
+            if resp.status in RETRY_STATUSES and not last:
+                self._pause(attempt, resp)
+                continue
+            if (expect is not None and resp.status in expect) or (expect is None and 200 <= resp.status < 300):
+                return resp
+            raise self._error(method, url, resp)
+        raise ServerUnreachable("no response after %d attempts" % attempts, method=method, url=url)  # pragma: no cover
+
+    def _pause(self, attempt, resp):
+        delay = self.backoff * (2 ** attempt)
+        if resp is not None:
+            retry_after = resp.headers.get("retry-after")
+            if retry_after and retry_after.isdigit():
+                delay = min(float(retry_after), 30.0)
+        self.sleep(delay)
+
+    @staticmethod
+    def _error(method, url, resp):
+        message = _server_message(resp.text) or "no message from the server"
+        if resp.status in _STATUS_ERRORS:
+            cls = _STATUS_ERRORS[resp.status]
+        elif resp.status >= 500:
+            cls = ServerError
+        else:
+            cls = ApiError
+        return cls(message, status=resp.status, method=method, url=url, body=resp.text)
+
+    # Convenience wrappers returning decoded JSON (None for an empty body).
+    def get(self, path, query=None, **kwargs):
+        return self.request("GET", path, query=query, **kwargs).json()
+
+    def post(self, path, body=None, query=None, **kwargs):
+        return self.request("POST", path, query=query, json_body=body, **kwargs).json()
+
+    def patch(self, path, body=None, query=None, **kwargs):
+        return self.request("PATCH", path, query=query, json_body=body, **kwargs).json()
+
+    def put(self, path, body=None, query=None, **kwargs):
+        return self.request("PUT", path, query=query, json_body=body, **kwargs).json()
+
+    def delete(self, path, query=None, **kwargs):
+        return self.request("DELETE", path, query=query, **kwargs).json()
+
+    def get_or_none(self, path, query=None):
+        """GET that returns None for 404 instead of raising."""
+        try:
+            return self.get(path, query=query)
+        except NotFound:
+            return None
+
+    def paginate(self, path, key, query=None, limit=100, offset_param="offset", limit_param="limit"):
+        """Yield every item of an offset-paginated list (InfluxDB lists default to 20 a page)."""
+        offset = 0
+        while True:
+            page_query = dict(query or {})
+            page_query[offset_param] = offset
+            page_query[limit_param] = limit
+            page = self.get(path, query=page_query) or {}
+            items = page.get(key) or []
+            for item in items:
+                yield item
+            if len(items) < limit:
+                return
+            offset += len(items)
+
+
+def path_quote(value):
+    """Quote one path segment (IDs and names from user input must not change the path)."""
+    return quote(str(value), safe="")
