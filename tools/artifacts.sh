@@ -25,7 +25,6 @@ mkdir -p "$artifacts" "$work" "$logs"
 # Rust: flux pins an old toolchain that rustup cannot fetch here; use the installed one and keep
 # newer lints from failing flux's `strict` build.
 export RUSTUP_TOOLCHAIN=${RUSTUP_TOOLCHAIN:-stable}
-export RUSTFLAGS=${RUSTFLAGS:---cap-lints=warn}
 export CGO_ENABLED=1 GOFLAGS=-buildvcs=false
 export PATH=$HOME/.cargo/bin:/usr/local/go/bin:$PATH
 
@@ -38,6 +37,15 @@ done
 
 exec 9>"$cache/artifacts.lock"
 flock 9
+
+# influxdata's pkg-config wrapper runs `$CARGO build --release`; RUSTFLAGS in our own environment
+# did not reach that cargo (flux v0.191.0 then failed on Rust's newer dead-code and lifetime lints),
+# so cargo is called through a wrapper that sets the flags itself.
+mkdir -p "$work/bin"
+printf '#!/bin/sh\nexport RUSTUP_TOOLCHAIN=%s\nexport RUSTFLAGS="${TICKSTACK_RUSTFLAGS:---cap-lints=warn}"\nexec %s "$@"\n' \
+  "$RUSTUP_TOOLCHAIN" "$(command -v cargo)" >"$work/bin/cargo"
+chmod +x "$work/bin/cargo"
+export CARGO=$work/bin/cargo
 
 # module_dir MODULE VERSION -> prints a fresh writable copy of the module's source tree.
 module_dir() {
@@ -103,7 +111,10 @@ timed() {
   local start end
   start=$(date +%s)
   log "building $name (log: $logs/$name.log)"
-  if "$@" >"$logs/$name.log" 2>&1; then
+  # Run in a background job: a function called as an `if` condition runs with errexit off, so a
+  # failed step would not stop the build; a job keeps `set -e`, and `wait` reports its status.
+  "$@" >"$logs/$name.log" 2>&1 &
+  if wait $!; then
     end=$(date +%s)
     log "built $name in $((end - start)) s"
     printf '%s %s\n' "$name" "$((end - start))" >>"$logs/build-times.txt"
