@@ -228,7 +228,7 @@ class Kapacitor:
 def kapacitor_config(workdir: Path, port: int, influxdb: InfluxDB | None, auth: dict | None) -> str:
     """A kapacitor.conf for InfluxDB 2 as the reference page describes."""
     lines = [
-        f'hostname = "127.0.0.1"',
+        'hostname = "127.0.0.1"',
         f'data_dir = "{workdir}/data"',
         "skip-config-overrides = true",
         "[http]",

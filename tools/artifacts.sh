@@ -22,8 +22,7 @@ work=$cache/build
 logs=$cache/logs
 mkdir -p "$artifacts" "$work" "$logs"
 
-# Rust: flux pins an old toolchain that rustup cannot fetch here; use the installed one and keep
-# newer lints from failing flux's `strict` build.
+# Rust: flux pins an old toolchain that rustup cannot fetch here; use the installed one.
 export RUSTUP_TOOLCHAIN=${RUSTUP_TOOLCHAIN:-stable}
 export CGO_ENABLED=1 GOFLAGS=-buildvcs=false
 export PATH=$HOME/.cargo/bin:/usr/local/go/bin:$PATH
@@ -38,14 +37,20 @@ done
 exec 9>"$cache/artifacts.lock"
 flock 9
 
-# influxdata's pkg-config wrapper runs `$CARGO build --release`; RUSTFLAGS in our own environment
-# did not reach that cargo (flux v0.191.0 then failed on Rust's newer dead-code and lifetime lints),
-# so cargo is called through a wrapper that sets the flags itself.
+# flux enables `#![deny(warnings)]`, and newer Rust adds lints its code trips. RUSTFLAGS cannot
+# fix that here: influxdata's pkg-config wrapper runs `cargo build --release --target <host>`, and
+# with --target cargo leaves RUSTFLAGS off host artifacts — flux-core is also a build-dependency of
+# flux, so it is compiled for the host and failed on the lints. A rustc wrapper caps lints to
+# warnings for every crate cargo does not already cap.
 mkdir -p "$work/bin"
-printf '#!/bin/sh\nexport RUSTUP_TOOLCHAIN=%s\nexport RUSTFLAGS="${TICKSTACK_RUSTFLAGS:---cap-lints=warn}"\nexec %s "$@"\n' \
-  "$RUSTUP_TOOLCHAIN" "$(command -v cargo)" >"$work/bin/cargo"
-chmod +x "$work/bin/cargo"
-export CARGO=$work/bin/cargo
+cat >"$work/bin/rustc-cap-lints" <<'WRAPPER'
+#!/bin/sh
+rustc=$1; shift
+case " $* " in *" --cap-lints"*) exec "$rustc" "$@" ;; esac
+exec "$rustc" "$@" --cap-lints=warn
+WRAPPER
+chmod +x "$work/bin/rustc-cap-lints"
+export RUSTC_WRAPPER=$work/bin/rustc-cap-lints
 
 # module_dir MODULE VERSION -> prints a fresh writable copy of the module's source tree.
 module_dir() {
@@ -173,8 +178,8 @@ build_kapacitor() {
     "$stage/etc/logrotate.d" "$stage/var/lib/kapacitor" "$stage/var/log/kapacitor"
   flags="-s -w -X main.version=$ver -X main.commit=$commit -X main.branch=HEAD"
   (cd "$src" && PKG_CONFIG=$pc go build -trimpath -ldflags "$flags" -o "$stage/usr/bin/kapacitord" ./cmd/kapacitord)
-  (cd "$src" && CGO_ENABLED=0 go build -trimpath -ldflags "$flags" -o "$stage/usr/bin/kapacitor" ./cmd/kapacitor)
-  (cd "$src" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$stage/usr/bin/tickfmt" ./tick/cmd/tickfmt)
+  (cd "$src" && PKG_CONFIG=$pc go build -trimpath -ldflags "$flags" -o "$stage/usr/bin/kapacitor" ./cmd/kapacitor)
+  (cd "$src" && PKG_CONFIG=$pc go build -trimpath -ldflags "-s -w" -o "$stage/usr/bin/tickfmt" ./tick/cmd/tickfmt)
   cp "$src/etc/kapacitor/kapacitor.conf" "$stage/etc/kapacitor/"
   cp "$src/etc/logrotate.d/kapacitor" "$stage/etc/logrotate.d/"
   cp "$src/scripts/kapacitor.service" "$src/scripts/init.sh" "$stage/usr/lib/kapacitor/scripts/"

@@ -10,7 +10,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=versions.env
+# shellcheck source=/dev/null
 . "$here/versions.env"
 cache=${TICKSTACK_CACHE:-$HOME/.cache/tickstack}
 mirror=${TICKSTACK_DEBIAN_MIRROR:-http://deb.debian.org/debian}
@@ -57,8 +57,9 @@ ensure_engine() {
 
 ensure_debootstrap() {
   command -v debootstrap >/dev/null && return 0
-  [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null \
-    || die "debootstrap is missing: install it (Debian: 'apt-get install debootstrap')"
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+    die "debootstrap is missing: install it (Debian: 'apt-get install debootstrap')"
+  fi
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
 }

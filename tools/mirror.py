@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """A read-only static file server on several addresses (the artifact mirror for tests)."""
 
 import argparse

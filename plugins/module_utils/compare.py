@@ -23,7 +23,7 @@ def normalize(value):
     if isinstance(value, (list, tuple)):
         items = [normalize(v) for v in value]
         try:
-            return sorted(items, key=lambda v: repr(v))
+            return sorted(items, key=repr)
         except TypeError:  # pragma: no cover - repr always sorts
             return items
     return value

@@ -14,16 +14,13 @@ from __future__ import annotations
 import json
 import time
 
-from ansible.module_utils.six.moves.urllib.parse import urlencode, quote
-from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
-from ansible.module_utils.urls import open_url, ConnectionError as UrlsConnectionError
-
-try:
-    from ssl import SSLError
-except ImportError:  # pragma: no cover - every supported Python has ssl
-    SSLError = OSError
-
 import socket
+from ssl import SSLError
+from urllib.error import HTTPError, URLError
+from urllib.parse import quote, urlencode
+
+from ansible.module_utils.urls import ConnectionError as UrlsConnectionError
+from ansible.module_utils.urls import open_url
 
 
 class ApiError(Exception):
@@ -302,8 +299,7 @@ class HttpClient(object):
             page_query[limit_param] = limit
             page = self.get(path, query=page_query) or {}
             items = page.get(key) or []
-            for item in items:
-                yield item
+            yield from items
             if len(items) < limit:
                 return
             offset += len(items)

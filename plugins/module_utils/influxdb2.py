@@ -1,0 +1,638 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) tickstack.influx contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The InfluxDB 2 API client every ``influxdb2_*`` module stands on.
+
+Endpoints and payloads follow InfluxDB's own handlers (v2.7/v2.9): ``tenant/http_server_*.go``,
+``authorization/http_server.go``, ``v1/authorization/http_server.go`` and ``dbrp/http_server_dbrp.go``.
+Like :mod:`http`, it never calls ``fail_json``: API failures raise :class:`ApiError` subclasses and
+bad module input raises :class:`InvalidInput`; the modules turn both into one message.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+
+from ansible.module_utils.basic import env_fallback
+
+from ansible_collections.tickstack.influx.plugins.module_utils.http_client import (
+    ApiError,
+    AuthenticationFailed,
+    HttpClient,
+    NotFound,
+    PermissionDenied,
+    path_quote,
+)
+
+DEFAULT_URL = "http://localhost:8086"
+# The server refuses page sizes above this (influxdb.MaxPageSize); its default page is 20.
+MAX_PAGE_SIZE = 100
+
+# Resource types an authorization permission may name (influxdb authz.go).
+RESOURCE_TYPES = (
+    "authorizations", "buckets", "dashboards", "orgs", "sources", "tasks", "telegrafs", "users",
+    "variables", "scrapers", "secrets", "labels", "views", "documents", "notificationRules",
+    "notificationEndpoints", "checks", "dbrp", "notebooks", "annotations", "remotes", "replications",
+    "instance",
+)
+# Types that are not scoped to one organization: "all" means every one of them on the instance.
+INSTANCE_RESOURCE_TYPES = frozenset(("orgs", "users", "instance"))
+NAMED_RESOURCE_TYPES = ("buckets", "orgs", "users")
+
+_ID_RE = re.compile(r"^[0-9a-f]{16}$")
+# InfluxDB answers 401 both for a bad token ("unauthorized access") and for a valid token that lacks a
+# permission ("read:orgs/0123456789abcdef is unauthorized"); only the second is a permission problem.
+_PERMISSION_MESSAGE_RE = re.compile(r"^(read|write):\S* is unauthorized")
+# What 2.9 puts where a hashed token's value used to be.
+_REDACTED_TOKENS = frozenset(("", "REDACTED"))
+
+
+class InvalidInput(Exception):
+    """The module's input cannot work; the message names the option and the reason."""
+
+
+# --------------------------------------------------------------------------------------------------
+# Argument spec and client construction
+# --------------------------------------------------------------------------------------------------
+
+def influxdb2_argument_spec(**module_options):
+    """The connection options every influxdb2 module accepts, merged with ``module_options``."""
+    spec = dict(
+        url=dict(type="str", default=DEFAULT_URL, fallback=(env_fallback, ["INFLUX_HOST"])),
+        token=dict(type="str", no_log=True, fallback=(env_fallback, ["INFLUX_TOKEN"])),
+        org=dict(type="str", fallback=(env_fallback, ["INFLUX_ORG"])),
+        org_id=dict(type="str", fallback=(env_fallback, ["INFLUX_ORG_ID"])),
+        validate_certs=dict(type="bool", default=True),
+        ca_path=dict(type="path"),
+        client_cert=dict(type="path"),
+        client_key=dict(type="path", no_log=False),
+        timeout=dict(type="int", default=10),
+    )
+    spec.update(module_options)
+    return spec
+
+
+def client_from_module(module, require_token=False, transport=None):
+    """An :class:`InfluxDB2Client` configured from the module's connection options.
+
+    With ``require_token`` a missing token raises :class:`InvalidInput` before any request is sent.
+    """
+    params = module.params
+    if require_token and not params.get("token"):
+        raise InvalidInput("token: no API token given; set the token option (for example with module_defaults "
+                           "for group/tickstack.influx.influxdb2) or the INFLUX_TOKEN environment variable")
+    return InfluxDB2Client(
+        url=params["url"],
+        token=params.get("token"),
+        validate_certs=params.get("validate_certs", True),
+        ca_path=params.get("ca_path"),
+        client_cert=params.get("client_cert"),
+        client_key=params.get("client_key"),
+        timeout=params.get("timeout") or 10,
+        transport=transport,
+    )
+
+
+def failure(error, action):
+    """Keyword arguments for ``fail_json``: what was being done, then why it failed."""
+    result = {"msg": "%s: %s" % (action, error)}
+    if isinstance(error, ApiError):
+        if error.status:
+            result["status"] = error.status
+        if error.url:
+            result["url"] = error.url
+    return result
+
+
+# --------------------------------------------------------------------------------------------------
+# Durations
+# --------------------------------------------------------------------------------------------------
+
+_DURATION_UNITS = (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
+_DURATION_SECONDS = dict(_DURATION_UNITS)
+_DURATION_PART_RE = re.compile(r"(\d+)(w|d|h|m|s)")
+_DURATION_RE = re.compile(r"^(?:\d+(?:w|d|h|m|s))+$")
+_INFINITE = frozenset(("0", "inf", "infinite", "forever", "never"))
+
+
+def parse_duration(value, option="retention"):
+    """Seconds in a duration such as ``30d``, ``1h30m``, ``720h0m0s`` or a number of seconds.
+
+    ``0``, ``infinite`` (and ``inf``, ``forever``, ``never``) mean no expiry and give 0.
+    None stays None (the option is not managed).
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise InvalidInput("%s: %r is not a duration; use for example 30d, 12h or infinite" % (option, value))
+    if isinstance(value, int):
+        if value < 0:
+            raise InvalidInput("%s: a duration cannot be negative, got %d" % (option, value))
+        return value
+    text = str(value).strip().lower().replace(" ", "")
+    if text in _INFINITE:
+        return 0
+    if text.isdigit():
+        return int(text)
+    if not _DURATION_RE.match(text):
+        raise InvalidInput(
+            "%s: %r is not a duration; use a whole number with a unit w, d, h, m or s (30d, 1h30m), "
+            "seconds as a number, or 0/infinite for no expiry" % (option, value))
+    return sum(int(amount) * _DURATION_SECONDS[unit] for amount, unit in _DURATION_PART_RE.findall(text))
+
+
+def format_duration(seconds, zero="infinite"):
+    """The canonical text of a number of seconds (86400 -> ``1d``, 90000 -> ``1d1h``, 0 -> ``zero``)."""
+    if seconds is None:
+        return None
+    seconds = int(seconds)
+    if seconds == 0:
+        return zero
+    parts = []
+    for unit, size in _DURATION_UNITS[1:]:  # days, not weeks: "30d" reads better than "4w2d"
+        amount, seconds = divmod(seconds, size)
+        if amount:
+            parts.append("%d%s" % (amount, unit))
+    return "".join(parts)
+
+
+def default_shard_group_duration(retention_seconds):
+    """The shard-group duration InfluxDB picks for a retention period (meta.shardGroupDuration)."""
+    if retention_seconds == 0 or retention_seconds >= 180 * 86400:
+        return 7 * 86400
+    if retention_seconds >= 2 * 86400:
+        return 86400
+    return 3600
+
+
+# --------------------------------------------------------------------------------------------------
+# Object shapes
+# --------------------------------------------------------------------------------------------------
+
+def is_id(value):
+    return isinstance(value, str) and bool(_ID_RE.match(value))
+
+
+def bucket_retention(bucket):
+    """(retention seconds, shard-group seconds) of a bucket as the API returns it."""
+    rules = [r for r in (bucket.get("retentionRules") or []) if r.get("type", "expire") == "expire"]
+    if not rules:
+        return 0, None
+    rule = rules[0]
+    return int(rule.get("everySeconds") or 0), rule.get("shardGroupDurationSeconds")
+
+
+def bucket_summary(bucket):
+    """The fields of a bucket a playbook needs, with retention in seconds and as text."""
+    retention, shard_group = bucket_retention(bucket)
+    return {
+        "id": bucket.get("id"),
+        "name": bucket.get("name"),
+        "org_id": bucket.get("orgID"),
+        "type": bucket.get("type"),
+        "description": bucket.get("description") or "",
+        "retention_seconds": retention,
+        "retention": format_duration(retention),
+        "shard_group_duration_seconds": shard_group,
+        "shard_group_duration": format_duration(shard_group, zero=None) if shard_group else None,
+        "created_at": bucket.get("createdAt"),
+        "updated_at": bucket.get("updatedAt"),
+    }
+
+
+def org_summary(org):
+    return {
+        "id": org.get("id"),
+        "name": org.get("name"),
+        "description": org.get("description") or "",
+        "created_at": org.get("createdAt"),
+        "updated_at": org.get("updatedAt"),
+    }
+
+
+def token_value(auth):
+    """The token string the server revealed for an authorization, or None when it did not.
+
+    InfluxDB <= 2.7 returns every token in lists; 2.9 stores only a hash and returns an empty string
+    (or ``REDACTED``) except in the response that created it.
+    """
+    value = auth.get("token")
+    if not isinstance(value, str) or value in _REDACTED_TOKENS:
+        return None
+    return value
+
+
+def normalize_permission(permission):
+    """The comparable form of one permission: action plus resource type, id and orgID."""
+    resource = permission.get("resource") or {}
+    out = {"type": resource.get("type")}
+    for key in ("id", "orgID"):
+        if resource.get(key):
+            out[key] = resource[key]
+    return {"action": permission.get("action"), "resource": out}
+
+
+def normalize_permissions(permissions):
+    unique = []
+    for permission in permissions or []:
+        normalized = normalize_permission(permission)
+        if normalized not in unique:
+            unique.append(normalized)
+    return sorted(unique, key=_permission_sort_key)
+
+
+def _permission_sort_key(permission):
+    resource = permission["resource"]
+    return (resource.get("type") or "", resource.get("orgID") or "", resource.get("id") or "",
+            permission.get("action") or "")
+
+
+def describe_permission(permission, names=None):
+    """``write:buckets/<name or id>`` for messages and diffs."""
+    resource = permission["resource"]
+    target = resource.get("id")
+    if target and names and target in names:
+        target = names[target]
+    if not target:
+        target = "*" if not resource.get("orgID") else "all in org %s" % resource["orgID"]
+    return "%s:%s/%s" % (permission["action"], resource["type"], target)
+
+
+def authorization_summary(auth):
+    """An authorization's metadata, never its token value."""
+    return {
+        "id": auth.get("id"),
+        "description": auth.get("description") or "",
+        "status": auth.get("status"),
+        "org_id": auth.get("orgID"),
+        "org": auth.get("org"),
+        "user_id": auth.get("userID"),
+        "user": auth.get("user"),
+        "permissions": [
+            {"action": p.get("action"),
+             "resource": dict((k, v) for k, v in (p.get("resource") or {}).items() if v not in (None, ""))}
+            for p in auth.get("permissions") or []
+        ],
+        "created_at": auth.get("createdAt"),
+        "updated_at": auth.get("updatedAt"),
+    }
+
+
+def legacy_authorization_summary(auth):
+    summary = authorization_summary(auth)
+    summary["username"] = auth.get("token")
+    return summary
+
+
+def virtual_bucket_names(database, retention_policy):
+    """Bucket names whose virtual DBRP mapping is ``database``/``retention_policy`` (dbrp.parseDBRP)."""
+    names = ["%s/%s" % (database, retention_policy)]
+    if retention_policy == "autogen":
+        names.insert(0, database)
+    return names
+
+
+def dbrp_summary(mapping):
+    return {
+        "id": mapping.get("id"),
+        "database": mapping.get("database"),
+        "retention_policy": mapping.get("retention_policy"),
+        "default": bool(mapping.get("default")),
+        "virtual": bool(mapping.get("virtual")),
+        "bucket_id": mapping.get("bucketID"),
+        "org_id": mapping.get("orgID"),
+    }
+
+
+# --------------------------------------------------------------------------------------------------
+# The client
+# --------------------------------------------------------------------------------------------------
+
+class InfluxDB2Http(HttpClient):
+    """HttpClient that tells a rejected token (401) from a missing permission (also 401 in InfluxDB)."""
+
+    def request(self, *args, **kwargs):
+        try:
+            return super(InfluxDB2Http, self).request(*args, **kwargs)
+        except AuthenticationFailed as e:
+            if _PERMISSION_MESSAGE_RE.match(e.message or ""):
+                raise PermissionDenied(e.message, status=e.status, method=e.method, url=e.url, body=e.body) from e
+            raise
+
+
+class InfluxDB2Client(object):
+    """Resource methods for the InfluxDB 2 API; lookups return None for "not there"."""
+
+    def __init__(self, url=DEFAULT_URL, token=None, validate_certs=True, ca_path=None, client_cert=None,
+                 client_key=None, timeout=10, transport=None, retries=3, sleep=None):
+        headers = {"Authorization": "Token %s" % token} if token else {}
+        self.token = token
+        self._tls = dict(validate_certs=validate_certs, ca_path=ca_path, client_cert=client_cert,
+                         client_key=client_key, timeout=timeout, transport=transport, retries=retries)
+        if sleep is not None:
+            self._tls["sleep"] = sleep
+        self.http = InfluxDB2Http(url, headers=headers, **self._tls)
+        self.url = self.http.base_url
+        # ID -> name of every resource resolved by name, so diffs and messages can show names.
+        self.names = {}
+
+    # -- instance ----------------------------------------------------------------------------------
+
+    def health(self):
+        """``/health``: name, status, version and commit (no token needed)."""
+        return self.http.get("/health")
+
+    def setup_allowed(self):
+        """True while the instance has not been onboarded."""
+        return bool((self.http.get("/api/v2/setup") or {}).get("allowed"))
+
+    def setup(self, username, password, org, bucket, retention_seconds=None, token=None):
+        body = {"username": username, "password": password, "org": org, "bucket": bucket}
+        if retention_seconds:
+            body["retentionPeriodSeconds"] = retention_seconds
+        if token:
+            body["token"] = token
+        return self.http.post("/api/v2/setup", body)
+
+    def check_token(self):
+        """Raise AuthenticationFailed when the token is rejected (any valid token may list orgs)."""
+        self.http.get("/api/v2/orgs", query={"limit": 1})
+
+    # -- organizations -----------------------------------------------------------------------------
+
+    def list_orgs(self):
+        return list(self.http.paginate("/api/v2/orgs", "orgs", limit=MAX_PAGE_SIZE))
+
+    def find_org(self, name):
+        try:
+            orgs = (self.http.get("/api/v2/orgs", query={"org": name}) or {}).get("orgs") or []
+        except NotFound:
+            return None
+        return next((o for o in orgs if o.get("name") == name), None)
+
+    def get_org(self, org_id):
+        return self.http.get_or_none("/api/v2/orgs/%s" % path_quote(org_id))
+
+    def resolve_org(self, org=None, org_id=None):
+        """The organization named by ``org_id`` (preferred) or ``org``; raises when missing."""
+        if org_id:
+            if not is_id(org_id):
+                raise InvalidInput("org_id: %r is not an InfluxDB ID (16 hexadecimal digits)" % (org_id,))
+            found = self.get_org(org_id)
+            if found is None:
+                raise NotFound("organization with ID %s not found" % org_id)
+        elif org:
+            found = self.find_org(org)
+            if found is None:
+                # A token without read access to an org gets an empty list, not an error.
+                raise NotFound("organization %r not found (or the token may not read it)" % org)
+        else:
+            raise InvalidInput("org: set org or org_id (or the INFLUX_ORG / INFLUX_ORG_ID environment variables)")
+        self.names[found["id"]] = found.get("name")
+        return found
+
+    def _org_label(self, org_id):
+        """How messages name an organization: its name when known, else its ID."""
+        name = self.names.get(org_id)
+        return "%r" % name if name else org_id
+
+    def create_org(self, name, description=None):
+        body = {"name": name}
+        if description is not None:
+            body["description"] = description
+        return self.http.post("/api/v2/orgs", body)
+
+    def update_org(self, org_id, changes):
+        return self.http.patch("/api/v2/orgs/%s" % path_quote(org_id), changes)
+
+    def delete_org(self, org_id):
+        self.http.delete("/api/v2/orgs/%s" % path_quote(org_id))
+
+    # -- users ---------------------------------------------------------------------------------
+
+    def find_user(self, name):
+        try:
+            users = (self.http.get("/api/v2/users", query={"name": name}) or {}).get("users") or []
+        except NotFound:
+            return None
+        return next((u for u in users if u.get("name") == name), None)
+
+    def resolve_user(self, name):
+        user = self.find_user(name)
+        if user is None:
+            raise NotFound("user %r not found" % name)
+        return user
+
+    # -- buckets ---------------------------------------------------------------------------------
+
+    def list_buckets(self, org_id=None, name=None):
+        query = {"orgID": org_id, "name": name}
+        try:
+            return list(self.http.paginate("/api/v2/buckets", "buckets", query=query, limit=MAX_PAGE_SIZE))
+        except NotFound:  # a name filter that matches nothing is a 404
+            if name:
+                return []
+            raise
+
+    def find_bucket(self, org_id, name):
+        return next((b for b in self.list_buckets(org_id=org_id, name=name) if b.get("name") == name), None)
+
+    def get_bucket(self, bucket_id):
+        return self.http.get_or_none("/api/v2/buckets/%s" % path_quote(bucket_id))
+
+    def resolve_bucket(self, org_id, name_or_id, option="bucket"):
+        """A bucket by name in the org, or by ID when no bucket has that name."""
+        found = self.find_bucket(org_id, name_or_id)
+        if found is None and is_id(name_or_id):
+            found = self.get_bucket(name_or_id)
+            if found is not None and found.get("orgID") != org_id:
+                raise InvalidInput("%s: bucket ID %s belongs to another organization (%s)"
+                                   % (option, name_or_id, found.get("orgID")))
+        if found is None:
+            raise NotFound("%s: bucket %r not found in organization %s" % (option, name_or_id, self._org_label(org_id)))
+        return found
+
+    def create_bucket(self, org_id, name, description=None, retention_seconds=0, shard_group_seconds=None):
+        body = {"orgID": org_id, "name": name, "retentionRules": bucket_rules(retention_seconds, shard_group_seconds)}
+        if description is not None:
+            body["description"] = description
+        return self.http.post("/api/v2/buckets", body)
+
+    def update_bucket(self, bucket_id, changes):
+        return self.http.patch("/api/v2/buckets/%s" % path_quote(bucket_id), changes)
+
+    def delete_bucket(self, bucket_id):
+        self.http.delete("/api/v2/buckets/%s" % path_quote(bucket_id))
+
+    # -- authorizations (API tokens) -------------------------------------------------------------
+
+    def list_authorizations(self, org_id=None, user_id=None):
+        query = {"orgID": org_id, "userID": user_id}
+        return (self.http.get("/api/v2/authorizations", query=query) or {}).get("authorizations") or []
+
+    def create_authorization(self, org_id, description, permissions, status="active", user_id=None):
+        body = {"orgID": org_id, "description": description, "permissions": permissions, "status": status}
+        if user_id:
+            body["userID"] = user_id
+        return self.http.post("/api/v2/authorizations", body)
+
+    def update_authorization(self, auth_id, changes):
+        return self.http.patch("/api/v2/authorizations/%s" % path_quote(auth_id), changes)
+
+    def delete_authorization(self, auth_id):
+        self.http.delete("/api/v2/authorizations/%s" % path_quote(auth_id))
+
+    def build_permissions(self, specs, org_id, option="permissions"):
+        """The API permissions for the module's permission specs, names resolved to IDs."""
+        permissions = []
+        for index, spec in enumerate(specs or []):
+            where = "%s[%d]" % (option, index)
+            action = spec.get("action")
+            if action not in ("read", "write"):
+                raise InvalidInput("%s.action: %r must be read or write" % (where, action))
+            resource = spec.get("resource") or {}
+            permissions.append({"action": action, "resource": self._permission_resource(resource, org_id, where)})
+        return normalize_permissions(permissions)
+
+    def _permission_resource(self, resource, org_id, where):
+        rtype = resource.get("type")
+        if rtype not in RESOURCE_TYPES:
+            raise InvalidInput("%s.resource.type: %r is not an InfluxDB resource type; use one of %s"
+                               % (where, rtype, ", ".join(RESOURCE_TYPES)))
+        chosen = [key for key in ("name", "id", "all") if resource.get(key) not in (None, False, "")]
+        if len(chosen) != 1:
+            raise InvalidInput("%s.resource: give exactly one of name, id or all: true (got %s)"
+                               % (where, ", ".join(chosen) or "none"))
+        if resource.get("org") or resource.get("org_id"):
+            org_id = self.resolve_org(resource.get("org"), resource.get("org_id"))["id"]
+        scoped = rtype not in INSTANCE_RESOURCE_TYPES
+        out = {"type": rtype}
+        if chosen[0] == "all":
+            if scoped:
+                out["orgID"] = org_id
+            return out
+        if chosen[0] == "id":
+            rid = str(resource["id"])
+            if not is_id(rid):
+                raise InvalidInput("%s.resource.id: %r is not an InfluxDB ID (16 hexadecimal digits)" % (where, rid))
+            out["id"] = rid
+        else:
+            out["id"] = self._resource_id_by_name(rtype, resource["name"], org_id, where)
+        if scoped:
+            out["orgID"] = org_id
+        elif rtype == "orgs":
+            out["orgID"] = out["id"]  # how InfluxDB itself scopes a permission on one org
+        return out
+
+    def _resource_id_by_name(self, rtype, name, org_id, where):
+        resource_id = self._lookup_resource_id(rtype, name, org_id, where)
+        self.names[resource_id] = name
+        return resource_id
+
+    def _lookup_resource_id(self, rtype, name, org_id, where):
+        if rtype == "buckets":
+            bucket = self.find_bucket(org_id, name)
+            if bucket is None:
+                raise NotFound("%s.resource.name: bucket %r not found in organization %s"
+                               % (where, name, self._org_label(org_id)))
+            return bucket["id"]
+        if rtype == "orgs":
+            org = self.find_org(name)
+            if org is None:
+                raise NotFound("%s.resource.name: organization %r not found" % (where, name))
+            return org["id"]
+        if rtype == "users":
+            user = self.find_user(name)
+            if user is None:
+                raise NotFound("%s.resource.name: user %r not found" % (where, name))
+            return user["id"]
+        raise InvalidInput("%s.resource.name: names can be resolved for %s only; give the id of this %s resource"
+                           % (where, ", ".join(NAMED_RESOURCE_TYPES), rtype))
+
+    # -- v1 compatibility authorizations -------------------------------------------------------
+
+    def find_legacy_authorization(self, username):
+        """The v1 authorization whose username is ``username`` (usernames are unique per instance)."""
+        try:
+            found = (self.http.get("/private/legacy/authorizations", query={"token": username}) or {})
+        except NotFound:
+            return None
+        return next((a for a in found.get("authorizations") or [] if a.get("token") == username), None)
+
+    def list_legacy_authorizations(self, org_id=None):
+        found = (self.http.get("/private/legacy/authorizations") or {}).get("authorizations") or []
+        # The server ignores its own org filter here, so filter on our side.
+        return [a for a in found if org_id is None or a.get("orgID") == org_id]
+
+    def create_legacy_authorization(self, org_id, username, permissions, description=None, status="active",
+                                    user_id=None):
+        body = {"orgID": org_id, "token": username, "permissions": permissions, "status": status,
+                "description": description or ""}
+        if user_id:
+            body["userID"] = user_id
+        return self.http.post("/private/legacy/authorizations", body)
+
+    def set_legacy_password(self, auth_id, password):
+        self.http.request("POST", "/private/legacy/authorizations/%s/password" % path_quote(auth_id),
+                          json_body={"password": password})
+
+    def update_legacy_authorization(self, auth_id, changes):
+        return self.http.patch("/private/legacy/authorizations/%s" % path_quote(auth_id), changes)
+
+    def delete_legacy_authorization(self, auth_id):
+        self.http.delete("/private/legacy/authorizations/%s" % path_quote(auth_id))
+
+    def v1_credentials_work(self, username, password):
+        """True when the 1.x API accepts ``username``/``password`` (Basic auth).
+
+        A GET /query without ``q`` passes authentication and then fails with 400, so it proves the
+        password without reading or writing anything.
+        """
+        basic = base64.b64encode(("%s:%s" % (username, password)).encode("utf-8")).decode("ascii")
+        probe = HttpClient(self.url, headers={"Authorization": "Basic %s" % basic}, **self._tls)
+        resp = probe.request("GET", "/query", expect=range(100, 600))
+        return resp.status not in (401, 403)
+
+    # -- DBRP mappings ---------------------------------------------------------------------------
+
+    def list_dbrps(self, org_id, database=None, retention_policy=None, bucket_id=None):
+        """Physical and virtual mappings (2.x lists a ``virtual: true`` one for every bucket)."""
+        query = {"orgID": org_id, "db": database, "rp": retention_policy, "bucketID": bucket_id}
+        return (self.http.get("/api/v2/dbrps", query=query) or {}).get("content") or []
+
+    def create_dbrp(self, org_id, database, retention_policy, bucket_id, default=False):
+        body = {"orgID": org_id, "database": database, "retention_policy": retention_policy,
+                "bucketID": bucket_id, "default": bool(default)}
+        return self.http.post("/api/v2/dbrps", body)
+
+    def update_dbrp(self, org_id, dbrp_id, changes):
+        resp = self.http.patch("/api/v2/dbrps/%s" % path_quote(dbrp_id), changes, query={"orgID": org_id})
+        return (resp or {}).get("content") or resp
+
+    def delete_dbrp(self, org_id, dbrp_id):
+        self.http.delete("/api/v2/dbrps/%s" % path_quote(dbrp_id), query={"orgID": org_id})
+
+
+def bucket_rules(retention_seconds, shard_group_seconds=None):
+    """The ``retentionRules`` of a bucket: none for infinite retention and no shard-group setting."""
+    retention_seconds = retention_seconds or 0
+    if not retention_seconds and not shard_group_seconds:
+        return []
+    rule = {"type": "expire", "everySeconds": retention_seconds}
+    if shard_group_seconds:
+        rule["shardGroupDurationSeconds"] = shard_group_seconds
+    return [rule]
+
+
+def validate_bucket_name(name, option="name"):
+    """InfluxDB's own rules (tenant.validBucketName), checked before any request."""
+    if not name:
+        raise InvalidInput("%s: a bucket name cannot be empty" % option)
+    if name.startswith("_"):
+        raise InvalidInput("%s: bucket name %r is invalid: names starting with an underscore are reserved "
+                           "for system buckets" % (option, name))
+    if '"' in name:
+        raise InvalidInput("%s: bucket name %r is invalid: bucket names may not contain quotation marks "
+                           "(they break queries)" % (option, name))

@@ -1,0 +1,699 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) tickstack.influx contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The Kapacitor 1.x API client shared by the ``kapacitor_*`` modules, plus what they need to compare.
+
+Built on :mod:`.http` (standard library only). It never calls ``fail_json``: API failures are the
+typed :class:`~.http.ApiError` subclasses and bad input is :class:`ValueError`; modules turn both into
+one message with :func:`describe_error`.
+
+The API shapes come from Kapacitor 1.8's own source (``services/task_store/service.go``,
+``client/v1/client.go``, ``services/alert/api.go``, ``tick/ast/lex.go``):
+
+* a task or template script is stored as sent; ``GET ?script-format=raw`` returns it unchanged;
+* ``PATCH`` of a task validates before it stores anything, but does not restart an enabled task:
+  ``kapacitor define`` reloads it by disabling and enabling it, and so do the modules;
+* ``PATCH`` ignores an empty ``vars`` object and cannot detach a task from its template;
+* errors come back as ``{"error": ..., "message": ...}``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from ansible.module_utils.basic import env_fallback
+from ansible.module_utils.errors import AnsibleFallbackNotFound
+from ansible.module_utils.parsing.convert_bool import boolean
+from ansible.module_utils.six.moves.urllib.parse import urlencode, urlsplit, urlunsplit, unquote
+
+from ansible_collections.tickstack.influx.plugins.module_utils.http_client import (
+    ApiError,
+    AuthenticationFailed,
+    HttpClient,
+    NotFound,
+    PermissionDenied,
+    ServerUnreachable,
+    path_quote,
+)
+
+DEFAULT_URL = "http://localhost:9092"
+API = "/kapacitor/v1"
+USER_AGENT = "ansible-tickstack.influx"
+
+TASK_TYPES = ("stream", "batch")
+TASK_STATUSES = ("enabled", "disabled")
+VAR_TYPES = ("bool", "int", "float", "string", "regex", "duration", "lambda", "list", "star")
+
+
+# ---------------------------------------------------------------------------------------------
+# Connection options
+# ---------------------------------------------------------------------------------------------
+
+def _unsafe_ssl_fallback():
+    """``validate_certs`` from ``KAPACITOR_UNSAFE_SSL``, the variable the kapacitor CLI reads (inverted)."""
+    value = os.environ.get("KAPACITOR_UNSAFE_SSL")
+    if value is None or value == "":
+        raise AnsibleFallbackNotFound
+    try:
+        return not boolean(value, strict=True)
+    except TypeError:
+        raise AnsibleFallbackNotFound
+
+
+def kapacitor_argument_spec():
+    """The connection options every ``kapacitor_*`` module takes (documented in the ``kapacitor`` fragment)."""
+    return dict(
+        url=dict(type="str", default=DEFAULT_URL, fallback=(env_fallback, ["KAPACITOR_URL"])),
+        username=dict(type="str", fallback=(env_fallback, ["KAPACITOR_USERNAME"])),
+        password=dict(type="str", no_log=True, fallback=(env_fallback, ["KAPACITOR_PASSWORD"])),
+        validate_certs=dict(type="bool", default=True, fallback=(_unsafe_ssl_fallback,)),
+        ca_path=dict(type="path"),
+        client_cert=dict(type="path"),
+        client_key=dict(type="path", no_log=False),
+        timeout=dict(type="int", default=10),
+    )
+
+
+def split_url_credentials(url):
+    """Return ``(url_without_userinfo, username, password)``.
+
+    The kapacitor CLI takes credentials as ``http://user:pass@host:9092`` (Go sends URL userinfo as
+    basic auth), so ``KAPACITOR_URL`` values written for it work here too. The credentials are taken
+    out of the URL so that it can be shown in messages.
+    """
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url, None, None
+    userinfo, _sep, hostport = parts.netloc.rpartition("@")
+    username, _sep, password = userinfo.partition(":")
+    clean = urlunsplit((parts.scheme, hostport, parts.path, parts.query, parts.fragment))
+    return clean, unquote(username) or None, unquote(password) if _sep else None
+
+
+def client_from_params(params, transport=None, sleep=None):
+    """Build a :class:`KapacitorClient` from module parameters (the ``kapacitor_argument_spec`` keys)."""
+    url, url_user, url_password = split_url_credentials(params.get("url") or DEFAULT_URL)
+    username = params.get("username") or url_user
+    password = params.get("password")
+    if password is None and username == url_user:
+        password = url_password
+    if password and not username:
+        raise ValueError("password is set but username is not: Kapacitor's basic auth needs both")
+    kwargs = {}
+    if sleep is not None:
+        kwargs["sleep"] = sleep
+    http = HttpClient(
+        url,
+        headers={"User-Agent": USER_AGENT},
+        validate_certs=params.get("validate_certs", True),
+        ca_path=params.get("ca_path"),
+        client_cert=params.get("client_cert"),
+        client_key=params.get("client_key"),
+        timeout=params.get("timeout") or 10,
+        url_username=username,
+        url_password=password or "",
+        transport=transport,
+        **kwargs
+    )
+    return KapacitorClient(http)
+
+
+def describe_error(error, action=None):
+    """One clear sentence for a failed call, without the InfluxDB-specific hints of :mod:`.http`."""
+    if isinstance(error, ValueError) and not isinstance(error, ApiError):
+        text = str(error)
+        return "%s: %s" % (action, text) if action else text
+    where = "%s %s" % (error.method, error.url) if error.method and error.url else ""
+    if isinstance(error, ServerUnreachable):
+        detail = "cannot reach Kapacitor at %s: %s" % (error.url or "the url", error.message)
+        hint = "check the url option and that kapacitord is running"
+    else:
+        status = "HTTP %s" % error.status if error.status else ""
+        detail = ": ".join(p for p in (where, status, error.message) if p)
+        if isinstance(error, AuthenticationFailed):
+            hint = ("Kapacitor has [http] auth-enabled = true and rejected the credentials; "
+                    "check the username and password options")
+        elif isinstance(error, PermissionDenied):
+            hint = "the Kapacitor user lacks the privilege for this call"
+        else:
+            hint = ""
+    text = "%s (%s)" % (detail, hint) if hint else detail
+    return "%s: %s" % (action, text) if action else text
+
+
+def failure(error, action=None):
+    """Keyword arguments for ``fail_json``: the message, and the HTTP status and URL when there was a call."""
+    result = {"msg": describe_error(error, action)}
+    result.update(_call_details(error))
+    return result
+
+
+def _call_details(error):
+    details = {}
+    if isinstance(error, ApiError):
+        if error.status:
+            details["status"] = error.status
+        if error.url:
+            details["url"] = error.url
+    return details
+
+
+class KapacitorFailure(Exception):
+    """A failure whose message is ready for the user (it says what was left behind).
+
+    ``cause``, the :class:`ApiError` behind it, adds its HTTP status and URL to ``fail_json``.
+    """
+
+    def __init__(self, msg, cause=None):
+        super(KapacitorFailure, self).__init__(msg)
+        self.msg = msg
+        self.details = _call_details(cause)
+
+    def fail_kwargs(self):
+        return dict(self.details, msg=self.msg)
+
+
+# ---------------------------------------------------------------------------------------------
+# The API
+# ---------------------------------------------------------------------------------------------
+
+class KapacitorClient(object):
+    """The Kapacitor 1.x HTTP API (``/kapacitor/v1``): tasks, templates, topics and handlers."""
+
+    def __init__(self, http):
+        self.http = http
+
+    @property
+    def url(self):
+        return self.http.base_url
+
+    def ping(self):
+        """Check the server answers as Kapacitor; return its version (the ``X-Kapacitor-Version`` header)."""
+        url = self.http.url_for(API + "/ping")
+        try:
+            resp = self.http.request("GET", API + "/ping", expect=(200, 204))
+        except NotFound:
+            raise NotFound("no Kapacitor API here; check that the url points at kapacitord (port 9092 by default)",
+                           method="GET", url=url)
+        version = resp.headers.get("x-kapacitor-version")
+        if version is None:
+            raise NotFound("the server answered the ping but is not Kapacitor (no X-Kapacitor-Version header)",
+                           status=resp.status, method="GET", url=url)
+        return version
+
+    # Tasks -----------------------------------------------------------------------------------
+    def get_task(self, task_id):
+        """The task with its script exactly as stored, or None."""
+        return self.http.get_or_none(API + "/tasks/" + path_quote(task_id),
+                                     query={"script-format": "raw", "dot-view": "attributes"})
+
+    def list_tasks(self, pattern=None, fields=None):
+        query = {"script-format": "raw"}
+        if pattern:
+            query["pattern"] = pattern
+        if fields:
+            # ``fields`` repeats in the query string: list of pairs is what urlencode takes.
+            return list(self._paginate_fields(API + "/tasks", "tasks", query, fields))
+        return list(self.http.paginate(API + "/tasks", "tasks", query=query))
+
+    def _paginate_fields(self, path, key, query, fields):
+        offset, limit = 0, 100
+        while True:
+            pairs = sorted(query.items()) + [("fields", f) for f in fields] + [("offset", offset), ("limit", limit)]
+            resp = self.http.request("GET", path + "?" + urlencode(pairs))
+            items = (resp.json() or {}).get(key) or []
+            for item in items:
+                yield item
+            if len(items) < limit:
+                return
+            offset += len(items)
+
+    def create_task(self, body):
+        return self.http.post(API + "/tasks", body)
+
+    def update_task(self, task_id, body):
+        return self.http.patch(API + "/tasks/" + path_quote(task_id), body)
+
+    def delete_task(self, task_id):
+        self.http.request("DELETE", API + "/tasks/" + path_quote(task_id), expect=(204, 404))
+
+    # Templates -------------------------------------------------------------------------------
+    def get_template(self, template_id):
+        return self.http.get_or_none(API + "/templates/" + path_quote(template_id),
+                                     query={"script-format": "raw"})
+
+    def list_templates(self, pattern=None):
+        query = {"script-format": "raw"}
+        if pattern:
+            query["pattern"] = pattern
+        return list(self.http.paginate(API + "/templates", "templates", query=query))
+
+    def create_template(self, body):
+        return self.http.post(API + "/templates", body)
+
+    def update_template(self, template_id, body):
+        return self.http.patch(API + "/templates/" + path_quote(template_id), body)
+
+    def delete_template(self, template_id):
+        self.http.request("DELETE", API + "/templates/" + path_quote(template_id), expect=(204, 404))
+
+    # Alert topics and their handlers ---------------------------------------------------------
+    def list_topics(self, pattern=None):
+        query = {"pattern": pattern} if pattern else None
+        return (self.http.get(API + "/alerts/topics", query=query) or {}).get("topics") or []
+
+    def list_handlers(self, topic):
+        path = "%s/alerts/topics/%s/handlers" % (API, path_quote(topic))
+        return (self.http.get(path) or {}).get("handlers") or []
+
+    def get_handler(self, topic, handler_id):
+        return self.http.get_or_none(self._handler_path(topic, handler_id))
+
+    def create_handler(self, topic, body):
+        return self.http.post("%s/alerts/topics/%s/handlers" % (API, path_quote(topic)), body)
+
+    def replace_handler(self, topic, handler_id, body):
+        # Kapacitor answers a handler it cannot build with 500: retrying would only repeat that.
+        return self.http.request("PUT", self._handler_path(topic, handler_id), json_body=body,
+                                 idempotent=False).json()
+
+    def delete_handler(self, topic, handler_id):
+        self.http.request("DELETE", self._handler_path(topic, handler_id), expect=(204, 404))
+
+    @staticmethod
+    def _handler_path(topic, handler_id):
+        return "%s/alerts/topics/%s/handlers/%s" % (API, path_quote(topic), path_quote(handler_id))
+
+
+# ---------------------------------------------------------------------------------------------
+# TICKscript: tokens, type, dbrp statements
+# ---------------------------------------------------------------------------------------------
+
+class TickSyntaxError(ValueError):
+    pass
+
+
+_IDENT_START = re.compile(r"[^\W\d_]", re.UNICODE)
+_IDENT_CHAR = re.compile(r"[\w]", re.UNICODE)
+_TWO_CHAR_OPS = ("==", "!=", "=~", "!~", "<=", ">=")
+_ONE_CHAR_OPS = "=<>+-*%!|@,()[]."
+_DURATION_UNITS = "uµsmhdw"
+
+
+def tick_tokens(script):
+    """Split a TICKscript into its tokens the way ``tick/ast/lex.go`` does; whitespace is dropped.
+
+    Two scripts with the same tokens define the same task: this is how the modules compare scripts
+    without being fooled by indentation or line breaks. Comments are tokens (they are stored).
+    Raises :class:`TickSyntaxError` where Kapacitor's lexer would fail.
+    """
+    tokens = []
+    i, n = 0, len(script)
+    # After an operand the lexer reads '/' as division, elsewhere as the start of a regex.
+    operand = False
+    while i < n:
+        c = script[i]
+        if c.isspace():
+            i += 1
+            continue
+        if script.startswith("//", i):
+            end = script.find("\n", i)
+            end = n if end < 0 else end
+            tokens.append(("comment", script[i:end].rstrip()))
+            i, operand = end, False
+            continue
+        if c == "'":
+            end = _string_end(script, i)
+            tokens.append(("string", script[i:end]))
+            i, operand = end, True
+            continue
+        if c == '"':
+            j = i + 1
+            while j < n and script[j] != '"':
+                j += 2 if script[j] == "\\" and j + 1 < n and script[j + 1] == '"' else 1
+            if j >= n:
+                raise TickSyntaxError("unterminated field reference at offset %d" % i)
+            tokens.append(("reference", script[i:j + 1]))
+            i, operand = j + 1, True
+            continue
+        if c == "/":
+            if operand:
+                tokens.append(("op", "/"))
+                i, operand = i + 1, False
+                continue
+            j = i + 1
+            while j < n and script[j] != "/":
+                j += 2 if script[j] == "\\" and j + 1 < n and script[j + 1] == "/" else 1
+            if j >= n:
+                raise TickSyntaxError("unterminated regex at offset %d" % i)
+            tokens.append(("regex", script[i:j + 1]))
+            i, operand = j + 1, False
+            continue
+        if c.isdigit() or (c == "." and i + 1 < n and script[i + 1].isdigit()):
+            j, decimal = i, False
+            while j < n and (script[j].isdigit() or (script[j] == "." and not decimal)):
+                decimal = decimal or script[j] == "."
+                j += 1
+            kind = "number"
+            if not decimal and j < n and script[j] in _DURATION_UNITS:
+                j += 2 if script.startswith("ms", j) else 1
+                kind = "duration"
+            tokens.append((kind, script[i:j]))
+            i, operand = j, True
+            continue
+        if _IDENT_START.match(c):
+            j = i + 1
+            while j < n and _IDENT_CHAR.match(script[j]):
+                j += 1
+            word = script[i:j]
+            if word == "lambda" and j < n and script[j] == ":":
+                tokens.append(("lambda", "lambda:"))
+                i, operand = j + 1, False
+                continue
+            tokens.append(("ident", word))
+            i, operand = j, True
+            continue
+        if script[i:i + 2] in _TWO_CHAR_OPS:
+            tokens.append(("op", script[i:i + 2]))
+            i, operand = i + 2, False
+            continue
+        if c in _ONE_CHAR_OPS:
+            tokens.append(("op", c))
+            i, operand = i + 1, c == ")"
+            continue
+        line = script.count("\n", 0, i) + 1
+        raise TickSyntaxError("unexpected character %r on line %d" % (c, line))
+    return tokens
+
+
+def _string_end(script, start):
+    """Index just past the string literal starting at ``start`` ('...' with \\' escapes, or '''...''')."""
+    if script.startswith("'''", start):
+        end = script.find("'''", start + 3)
+        if end < 0:
+            raise TickSyntaxError("unterminated string at offset %d" % start)
+        return end + 3
+    j, n = start + 1, len(script)
+    while j < n and script[j] != "'":
+        j += 2 if script[j] == "\\" and j + 1 < n and script[j + 1] == "'" else 1
+    if j >= n:
+        raise TickSyntaxError("unterminated string at offset %d" % start)
+    return j + 1
+
+
+def script_key(script):
+    """What two scripts are compared by: their tokens, or (when they do not lex) their trimmed lines."""
+    if script is None:
+        return None
+    try:
+        return tuple(text for _kind, text in tick_tokens(script))
+    except TickSyntaxError:
+        lines = [line.rstrip() for line in script.strip().splitlines()]
+        return ("<raw>",) + tuple(lines)
+
+
+def scripts_equal(current, desired):
+    return script_key(current) == script_key(desired)
+
+
+def script_type(script):
+    """``stream`` or ``batch`` as Kapacitor infers it from the source nodes, or None if unclear."""
+    try:
+        tokens = tick_tokens(script or "")
+    except TickSyntaxError:
+        return None
+    found = set()
+    for index, (kind, text) in enumerate(tokens):
+        if kind != "ident" or text not in TASK_TYPES:
+            continue
+        before = tokens[index - 1][1] if index else None
+        after = tokens[index + 1][1] if index + 1 < len(tokens) else None
+        if before in (".", "|", "@", "var") or after == "=":
+            continue
+        found.add(text)
+    return found.pop() if len(found) == 1 else None
+
+
+def _unquote_reference(text):
+    return text[1:-1].replace('\\"', '"')
+
+
+def script_dbrps(script):
+    """The ``dbrp "db"."rp"`` statements of a script as ``[{"db", "rp"}]`` (empty when none or unlexable)."""
+    try:
+        tokens = tick_tokens(script or "")
+    except TickSyntaxError:
+        return []
+    dbrps = []
+    for index, (kind, text) in enumerate(tokens):
+        if kind == "ident" and text == "dbrp" and index + 3 < len(tokens):
+            db, dot, rp = tokens[index + 1], tokens[index + 2], tokens[index + 3]
+            if db[0] == "reference" and dot[1] == "." and rp[0] == "reference":
+                dbrps.append({"db": _unquote_reference(db[1]), "rp": _unquote_reference(rp[1])})
+    return dbrps
+
+
+def dbrps_key(dbrps):
+    return sorted((d.get("db"), d.get("rp")) for d in dbrps or [])
+
+
+# ---------------------------------------------------------------------------------------------
+# Task vars
+# ---------------------------------------------------------------------------------------------
+
+_DURATION_PART = re.compile(r"(\d+)(ns|ms|us|µs|u|µ|s|m|h|d|w)")
+_NANOS = {"ns": 1, "u": 1000, "µ": 1000, "us": 1000, "µs": 1000, "ms": 10 ** 6, "s": 10 ** 9,
+          "m": 60 * 10 ** 9, "h": 3600 * 10 ** 9, "d": 86400 * 10 ** 9, "w": 7 * 86400 * 10 ** 9}
+
+
+def parse_duration(text):
+    """Nanoseconds of an InfluxQL duration (``90s``, ``1h30m``, ``-5m``), as Kapacitor parses var values."""
+    value = str(text).strip()
+    negative = value.startswith("-")
+    body = value[1:] if negative else value
+    pos, total = 0, 0
+    while pos < len(body):
+        match = _DURATION_PART.match(body, pos)
+        if not match:
+            raise ValueError("invalid duration %r: use a number and a unit (ns, u, ms, s, m, h, d, w), "
+                             "for example 90s or 1h30m" % (text,))
+        total += int(match.group(1)) * _NANOS[match.group(2)]
+        pos = match.end()
+    if not body:
+        raise ValueError("invalid duration %r" % (text,))
+    return -total if negative else total
+
+
+def _infer_var_type(value):
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "int"
+    if isinstance(value, float):
+        return "float"
+    if isinstance(value, (list, tuple)):
+        return "list"
+    if isinstance(value, str):
+        return "string"
+    return None
+
+
+def strip_lambda(expression):
+    text = str(expression).strip()
+    if text.startswith("lambda:"):
+        text = text[len("lambda:"):].strip()
+    return text
+
+
+def wire_var(name, spec):
+    """A var as the API takes it: ``{"type", "value", "description"}``.
+
+    ``spec`` is a plain value (bool, int, float, string or list: the type follows) or a dict with
+    ``type``, ``value`` and optional ``description``. Raises :class:`ValueError` with the var's name.
+    """
+    if isinstance(spec, dict):
+        unknown = sorted(set(spec) - {"type", "value", "description"})
+        if unknown:
+            raise ValueError("var %s: unknown keys %s (use type, value, description)" % (name, ", ".join(unknown)))
+        if "type" not in spec:
+            raise ValueError("var %s: a dict needs a type (one of %s)" % (name, ", ".join(VAR_TYPES)))
+        var_type, value, description = spec["type"], spec.get("value"), spec.get("description") or ""
+    else:
+        var_type, value, description = _infer_var_type(spec), spec, ""
+        if var_type is None:
+            raise ValueError("var %s: cannot tell the type of %r; give it as {type: ..., value: ...}" % (name, spec))
+    if var_type not in VAR_TYPES:
+        raise ValueError("var %s: unknown type %r (one of %s)" % (name, var_type, ", ".join(VAR_TYPES)))
+    return {"type": var_type, "value": _coerce_var(name, var_type, value), "description": str(description)}
+
+
+def _coerce_var(name, var_type, value):
+    if var_type == "star":
+        if value not in (None, "", "*"):
+            raise ValueError("var %s: a star var has no value" % name)
+        return None
+    if value is None:
+        raise ValueError("var %s: a %s var needs a value" % (name, var_type))
+    if var_type == "list":
+        if not isinstance(value, (list, tuple)):
+            raise ValueError("var %s: a list var takes a list, got %r" % (name, value))
+        return [wire_var("%s[%d]" % (name, index), item) for index, item in enumerate(value)]
+    if var_type == "duration" and isinstance(value, str):
+        try:
+            return parse_duration(value)
+        except ValueError as e:
+            raise ValueError("var %s: %s" % (name, e))
+    try:
+        return _SCALARS[var_type](value)
+    except (TypeError, ValueError):
+        raise ValueError("var %s: %r is not a valid %s" % (name, value, var_type))
+
+
+def _strict_int(value):
+    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+        raise ValueError
+    return int(value)
+
+
+def _strict_float(value):
+    if isinstance(value, bool):
+        raise ValueError
+    return float(value)
+
+
+def _text(value):
+    if isinstance(value, (dict, list, tuple)):
+        raise ValueError
+    return str(value)
+
+
+_SCALARS = {
+    "bool": lambda value: boolean(value, strict=True),
+    "int": _strict_int,
+    "float": _strict_float,
+    # Kapacitor reads a number as nanoseconds: the API's own unit.
+    "duration": _strict_int,
+    "lambda": lambda value: strip_lambda(_text(value)),
+    "string": _text,
+    "regex": _text,
+}
+
+
+def wire_vars(specs):
+    """All vars of a task in the API's form; None stays None (vars not managed)."""
+    if specs is None:
+        return None
+    return dict((name, wire_var(name, spec)) for name, spec in specs.items())
+
+
+def _var_key(var):
+    var_type = var.get("type")
+    value = var.get("value")
+    if var_type == "float" and value is not None:
+        value = float(value)
+    elif var_type in ("int", "duration") and value is not None:
+        value = int(value)
+    elif var_type == "lambda":
+        value = script_key(strip_lambda(value or ""))
+    elif var_type == "list":
+        value = tuple(_var_key(item) for item in value or [])
+    elif var_type == "star":
+        value = None
+    return (var_type, value, var.get("description") or "")
+
+
+def vars_key(variables):
+    """What two sets of vars are compared by (Kapacitor returns 2.0 as 2 and durations in ns)."""
+    return dict((name, _var_key(var)) for name, var in (variables or {}).items())
+
+
+# ---------------------------------------------------------------------------------------------
+# What the modules return
+# ---------------------------------------------------------------------------------------------
+
+def task_summary(task, include_stats=False):
+    """A task as the modules return it: snake_case keys, no links or graphviz."""
+    if task is None:
+        return None
+    summary = {
+        "id": task.get("id"),
+        "type": task.get("type"),
+        "status": task.get("status"),
+        "executing": task.get("executing", False),
+        "error": task.get("error", ""),
+        "dbrps": task.get("dbrps") or [],
+        "script": task.get("script"),
+        "vars": task.get("vars") or {},
+        "template_id": task.get("template-id") or "",
+        "created": task.get("created"),
+        "modified": task.get("modified"),
+        "last_enabled": task.get("last-enabled"),
+    }
+    if include_stats:
+        stats = task.get("stats") or {}
+        summary["stats"] = {"task_stats": stats.get("task-stats") or {}, "node_stats": stats.get("node-stats") or {}}
+    return summary
+
+
+def template_summary(template):
+    if template is None:
+        return None
+    return {
+        "id": template.get("id"),
+        "type": template.get("type"),
+        "script": template.get("script"),
+        "vars": template.get("vars") or {},
+        "error": template.get("error", ""),
+        "created": template.get("created"),
+        "modified": template.get("modified"),
+    }
+
+
+def handler_summary(topic, handler):
+    if handler is None:
+        return None
+    return {
+        "topic": topic,
+        "id": handler.get("id"),
+        "kind": handler.get("kind"),
+        "options": handler.get("options") or {},
+        "match": handler.get("match") or "",
+    }
+
+
+_SECRET_WORDS = ("password", "passwd", "secret", "token", "key", "authorization", "credential")
+
+
+def is_secret_option(key):
+    lowered = str(key).lower()
+    return any(word in lowered for word in _SECRET_WORDS)
+
+
+def secret_option_values(options):
+    """String values under secret-looking keys of handler options (``routing-key``, ``password``, ...)."""
+    found = set()
+
+    def walk(value, secret):
+        if isinstance(value, dict):
+            for key, item in value.items():
+                walk(item, secret or is_secret_option(key))
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                walk(item, secret)
+        elif secret and value not in (None, "") and not isinstance(value, bool):
+            found.add(str(value))
+
+    walk(options or {}, False)
+    return found
+
+
+def mask_options(options, mask="********"):
+    """A copy of handler options with secret-looking keys masked, for the diff."""
+    if isinstance(options, dict):
+        return dict((k, mask if is_secret_option(k) and v not in (None, "") else mask_options(v, mask))
+                    for k, v in options.items())
+    if isinstance(options, list):
+        return [mask_options(item, mask) for item in options]
+    return options

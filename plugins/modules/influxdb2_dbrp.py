@@ -1,0 +1,242 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) tickstack.influx contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+# ruff: noqa: E402 - Ansible modules put DOCUMENTATION, EXAMPLES and RETURN before the imports
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: influxdb2_dbrp
+short_description: Manage InfluxDB 2 DBRP mappings (1.x database/retention policy to bucket)
+description:
+  - Map a 1.x database and retention policy to a bucket, so InfluxQL queries and 1.x writes
+    (C(/query?db=...&rp=...), C(/write?db=...&rp=...), Kapacitor, Grafana's InfluxQL data source) reach it.
+  - The mapping is identified by O(database) and O(retention_policy) within the organization O(org) (or O(org_id)).
+  - B(Virtual mappings.) InfluxDB 2 already answers for every bucket without a stored mapping. Bucket V(foo) reads as
+    database V(foo) with retention policy V(autogen), and bucket V(foo/bar) as database V(foo), retention policy
+    V(bar). It lists them with C(virtual=true). When such a virtual mapping already points at O(bucket), it
+    counts as present and nothing is stored, unless O(virtual_ok=false) or O(default) is set.
+  - Changing the bucket of a stored mapping replaces it (InfluxDB cannot change it in place).
+  - B(Default retention policy.) A database has at most one default mapping, used when a 1.x request gives no
+    C(rp). InfluxDB makes the first stored mapping of a database its default; O(default=true) moves the default
+    to this mapping; O(default=false) moves it to another stored mapping of the database, and is not possible
+    when there is no other one (the module then warns and leaves it).
+author:
+  - tickstack.influx contributors (@tickstack)
+options:
+  database:
+    description:
+      - The 1.x database name (letters, digits, V(_), V(-) and V(.)).
+    type: str
+    required: true
+    aliases: [db]
+  retention_policy:
+    description:
+      - The 1.x retention policy name.
+    type: str
+    default: autogen
+    aliases: [rp]
+  bucket:
+    description:
+      - The bucket the mapping points at, by name, or by ID when no bucket has that name. Required with
+        O(state=present).
+    type: str
+  default:
+    description:
+      - Whether this is the database's default retention policy. Not managed when omitted.
+      - Setting it stores a mapping even when a matching virtual one exists.
+    type: bool
+  virtual_ok:
+    description:
+      - Whether a matching virtual mapping satisfies O(state=present). Set V(false) to always store a mapping
+        (for example so it survives renaming the bucket).
+    type: bool
+    default: true
+  state:
+    description:
+      - V(present) makes sure the mapping exists; V(absent) deletes a stored mapping.
+      - Virtual mappings cannot be deleted; they exist as long as their bucket does. RV(virtual_remains) says
+        when one still answers for the database and retention policy.
+    type: str
+    choices: [present, absent]
+    default: present
+extends_documentation_fragment:
+  - tickstack.influx.influxdb2
+  - tickstack.influx.attributes
+  - tickstack.influx.attributes.actiongroup_influxdb2
+seealso:
+  - module: tickstack.influx.influxdb2_bucket
+  - module: tickstack.influx.influxdb2_v1_auth
+"""
+
+EXAMPLES = r"""
+- name: Kapacitor's InfluxDBOut writes to db kapacitor, rp autogen; store that mapping
+  tickstack.influx.influxdb2_dbrp:
+    url: http://localhost:8086
+    token: "{{ influxdb_operator_token }}"
+    org: tickstack
+    database: kapacitor
+    retention_policy: autogen
+    bucket: kapacitor-alerts
+    default: true
+
+- name: 1.x clients query db telegraf rp one_year from the bucket telegraf-long
+  tickstack.influx.influxdb2_dbrp:
+    database: telegraf
+    rp: one_year
+    bucket: telegraf-long
+
+- name: Remove a stored mapping
+  tickstack.influx.influxdb2_dbrp:
+    database: telegraf
+    rp: one_year
+    state: absent
+"""
+
+RETURN = r"""
+dbrp:
+  description:
+    - The mapping after the run (predicted in check mode); the virtual one when that satisfies the task.
+      Empty when no mapping remains.
+  returned: always
+  type: dict
+  sample:
+    id: 0a1b2c3d4e5f6071
+    database: kapacitor
+    retention_policy: autogen
+    default: true
+    virtual: false
+    bucket_id: 1b2c3d4e5f607182
+    org_id: 2c3d4e5f60718293
+replaced:
+  description: Whether a stored mapping pointing at another bucket was deleted and created again.
+  returned: always
+  type: bool
+virtual_remains:
+  description: With O(state=absent), whether a virtual mapping still answers for the database and retention policy.
+  returned: when O(state=absent)
+  type: bool
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.tickstack.influx.plugins.module_utils.compare import Differ, state_diff
+from ansible_collections.tickstack.influx.plugins.module_utils.http_client import ApiError
+from ansible_collections.tickstack.influx.plugins.module_utils.influxdb2 import (
+    InvalidInput,
+    client_from_module,
+    dbrp_summary,
+    failure,
+    influxdb2_argument_spec,
+    virtual_bucket_names,
+)
+
+
+def ensure(module, client):
+    params = module.params
+    database, rp = params["database"], params["retention_policy"]
+    org = client.resolve_org(params["org"], params["org_id"])
+    mappings = client.list_dbrps(org["id"], database=database)
+    same_db_stored = [m for m in mappings if not m.get("virtual")]
+    stored = next((m for m in same_db_stored if m.get("retention_policy") == rp), None)
+    virtual = next((m for m in mappings if m.get("virtual") and m.get("retention_policy") == rp), None)
+    others = [m for m in same_db_stored if m is not stored]
+    result = {"changed": False, "replaced": False, "dbrp": {}}
+
+    if params["state"] == "absent":
+        result["virtual_remains"] = virtual is not None
+        if stored is None:
+            if virtual is not None:
+                result["dbrp"] = dbrp_summary(virtual)
+            return result
+        if not module.check_mode:
+            client.delete_dbrp(org["id"], stored["id"])
+        result.update(changed=True, diff=state_diff(key_fields(stored), {}))
+        # Deleting the stored mapping uncovers the virtual one of a bucket named after this db/rp, if any.
+        result["virtual_remains"] = any(client.find_bucket(org["id"], name) for name in virtual_bucket_names(database, rp))
+        return result
+
+    if not params["bucket"]:
+        raise InvalidInput("bucket: required with state=present (the bucket name or ID the mapping points at)")
+    bucket = client.resolve_bucket(org["id"], params["bucket"])
+    wanted_default = params["default"]
+
+    if stored is None:
+        if virtual is not None and virtual.get("bucketID") == bucket["id"] and params["virtual_ok"] \
+                and wanted_default is None:
+            result["dbrp"] = dbrp_summary(virtual)
+            return result
+        # InfluxDB makes the first stored mapping of a database its default whatever was asked.
+        becomes_default = bool(wanted_default) or not any(m.get("default") for m in others)
+        if wanted_default is False and becomes_default:
+            module.warn("database %r has no other stored mapping, so InfluxDB makes this one its default" % database)
+        planned = {"database": database, "retention_policy": rp, "bucket_id": bucket["id"],
+                   "default": becomes_default, "virtual": False, "org_id": org["id"]}
+        result.update(changed=True, dbrp=planned, diff=state_diff({}, dict(planned, bucket=bucket["name"])))
+        if not module.check_mode:
+            result["dbrp"] = dbrp_summary(client.create_dbrp(org["id"], database, rp, bucket["id"], becomes_default))
+        return result
+
+    differ = Differ()
+    current = dbrp_summary(stored)
+    if current["bucket_id"] != bucket["id"]:
+        # The API cannot move a mapping to another bucket: delete it and create it again.
+        keep_default = current["default"] if wanted_default is None else wanted_default
+        differ.compare("bucket_id", current["bucket_id"], bucket["id"])
+        differ.compare("default", current["default"], wanted_default)
+        result.update(changed=True, replaced=True, diff=differ.diff(),
+                      dbrp=dict(current, bucket_id=bucket["id"], default=bool(keep_default) or not others, id=None))
+        if not module.check_mode:
+            client.delete_dbrp(org["id"], stored["id"])
+            result["dbrp"] = dbrp_summary(client.create_dbrp(org["id"], database, rp, bucket["id"], keep_default))
+        return result
+
+    if wanted_default is False and current["default"] and not others:
+        module.warn("mapping %s/%s stays the default of database %r: InfluxDB moves the default only to another "
+                    "stored mapping of the database, and there is none" % (database, rp, database))
+        wanted_default = None
+    differ.compare("default", current["default"], wanted_default)
+    if differ.changed:
+        if module.check_mode:
+            current["default"] = wanted_default
+        else:
+            current = dbrp_summary(client.update_dbrp(org["id"], stored["id"], {"default": wanted_default}))
+    result.update(changed=differ.changed, dbrp=current, diff=differ.diff())
+    return result
+
+
+def key_fields(mapping):
+    return {"database": mapping.get("database"), "retention_policy": mapping.get("retention_policy"),
+            "bucket_id": mapping.get("bucketID"), "default": bool(mapping.get("default"))}
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=influxdb2_argument_spec(
+            database=dict(type="str", required=True, aliases=["db"]),
+            retention_policy=dict(type="str", default="autogen", aliases=["rp"]),
+            bucket=dict(type="str"),
+            default=dict(type="bool"),
+            virtual_ok=dict(type="bool", default=True),
+            state=dict(type="str", choices=["present", "absent"], default="present"),
+        ),
+        required_if=[("state", "present", ("bucket",))],
+        supports_check_mode=True,
+    )
+    try:
+        result = ensure(module, client_from_module(module, require_token=True))
+    except InvalidInput as e:
+        module.fail_json(msg=str(e))
+    except ApiError as e:
+        params = module.params
+        module.fail_json(**failure(e, "cannot manage DBRP mapping %s/%s" % (params["database"],
+                                                                            params["retention_policy"])))
+    if not module._diff:
+        result.pop("diff", None)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,370 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) tickstack.influx contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+# ruff: noqa: E402 - Ansible modules put DOCUMENTATION, EXAMPLES and RETURN before the imports
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: influxdb2_token
+short_description: Manage InfluxDB 2 API tokens (authorizations)
+description:
+  - Create, update, replace and delete an API token (an I(authorization)) identified by its O(description)
+    within the organization O(org) (or O(org_id)) and, if given, owned by O(user).
+  - InfluxDB cannot change the permissions of an existing token. When they differ, the module creates a new
+    token with the wanted permissions and then deletes the old one, and says so in RV(replaced). Anything
+    using the old token value must be given the new one.
+  - B(Token values.) InfluxDB returns a token's value when it is created. InfluxDB 2.7 and older also return
+    the value of existing tokens; InfluxDB 2.9 stores only a hash by default and never returns it again.
+    RV(token_available) says whether RV(token) holds a value; RV(token) is never an empty string.
+    Register the result of the run that creates the token (with C(no_log)), or use O(rotate) to get a new one.
+author:
+  - tickstack.influx contributors (@tickstack)
+options:
+  description:
+    description:
+      - The description that identifies the token within the organization (and user).
+      - More than one token with this description is an error for O(state=present); O(state=absent)
+        deletes them all.
+    type: str
+    required: true
+    aliases: [name]
+  user:
+    description:
+      - Name of the user who owns the token. The token can never do more than its owner.
+      - When omitted, new tokens belong to the user of the O(token) option, and an existing token is
+        looked up whatever its owner.
+    type: str
+  permissions:
+    description:
+      - What the token may do. Required with O(state=present).
+      - Compared as a set with the existing token's permissions; order and duplicates do not matter.
+    type: list
+    elements: dict
+    suboptions:
+      action:
+        description: The action allowed.
+        type: str
+        choices: [read, write]
+        required: true
+      resource:
+        description:
+          - The resource the action applies to. Give exactly one of O(permissions[].resource.name),
+            O(permissions[].resource.id) or O(permissions[].resource.all).
+        type: dict
+        required: true
+        suboptions:
+          type:
+            description:
+              - Resource type, for example V(buckets), V(orgs), V(tasks), V(dashboards), V(telegrafs),
+                V(checks), V(notificationRules), V(notificationEndpoints), V(dbrp), V(users), V(secrets),
+                V(labels), V(variables), V(authorizations).
+            type: str
+            required: true
+          name:
+            description:
+              - Name of one resource, resolved to its ID. Supported for V(buckets) (in the organization),
+                V(orgs) and V(users).
+            type: str
+          id:
+            description: ID of one resource.
+            type: str
+          all:
+            description:
+              - All resources of this type in the organization (for V(orgs) and V(users), on the whole instance).
+            type: bool
+          org:
+            description: Organization of the resource when it is not O(org).
+            type: str
+          org_id:
+            description: ID of the organization of the resource when it is not O(org).
+            type: str
+  status:
+    description:
+      - V(inactive) keeps the token but makes InfluxDB refuse it. Changed in place.
+    type: str
+    choices: [active, inactive]
+    default: active
+  rotate:
+    description:
+      - Replace the token with a new one (new value, same description and permissions) even if nothing
+        else changed. Always reports a change.
+    type: bool
+    default: false
+  state:
+    description:
+      - V(present) creates, updates or replaces the token; V(absent) deletes it.
+    type: str
+    choices: [present, absent]
+    default: present
+extends_documentation_fragment:
+  - tickstack.influx.influxdb2
+  - tickstack.influx.attributes
+  - tickstack.influx.attributes.actiongroup_influxdb2
+notes:
+  - The result holds the token value when one is available; set C(no_log) on tasks that register it.
+    The value never appears in the diff.
+seealso:
+  - module: tickstack.influx.influxdb2_v1_auth
+  - module: tickstack.influx.influxdb2_info
+"""
+
+EXAMPLES = r"""
+- name: A token Telegraf can write metrics with
+  tickstack.influx.influxdb2_token:
+    url: http://localhost:8086
+    token: "{{ influxdb_operator_token }}"
+    org: tickstack
+    description: telegraf writer
+    permissions:
+      - action: write
+        resource: {type: buckets, name: telegraf}
+  register: telegraf_token
+  no_log: true
+
+- name: Save the value, which InfluxDB 2.9 only reveals when the token is created
+  ansible.builtin.copy:
+    content: "{{ telegraf_token.token }}"
+    dest: /etc/telegraf/influx-token
+    mode: "0600"
+  when: telegraf_token.token_available
+  no_log: true
+
+- name: Kapacitor reads telegraf and writes its alerts back
+  tickstack.influx.influxdb2_token:
+    description: kapacitor
+    permissions:
+      - {action: read, resource: {type: buckets, name: telegraf}}
+      - {action: write, resource: {type: buckets, name: kapacitor}}
+      - {action: read, resource: {type: orgs, name: tickstack}}
+
+- name: Get a new value for the Telegraf token
+  tickstack.influx.influxdb2_token:
+    description: telegraf writer
+    permissions:
+      - {action: write, resource: {type: buckets, name: telegraf}}
+    rotate: true
+  register: rotated
+  no_log: true
+
+- name: Disable a token without deleting it
+  tickstack.influx.influxdb2_token:
+    description: old dashboard
+    permissions:
+      - {action: read, resource: {type: buckets, all: true}}
+    status: inactive
+
+- name: Delete a token
+  tickstack.influx.influxdb2_token:
+    description: old dashboard
+    state: absent
+"""
+
+RETURN = r"""
+authorization:
+  description:
+    - The token's metadata after the run (predicted in check mode), never its value. Empty when absent.
+  returned: always
+  type: dict
+  sample:
+    id: 0a1b2c3d4e5f6071
+    description: telegraf writer
+    status: active
+    org_id: 1b2c3d4e5f607182
+    org: tickstack
+    user_id: 2c3d4e5f60718293
+    user: admin
+    permissions:
+      - action: write
+        resource: {type: buckets, id: 3d4e5f6071829304, orgID: 1b2c3d4e5f607182, name: telegraf, org: tickstack}
+token_available:
+  description:
+    - Whether RV(token) holds the token's value. True when the token was created or replaced in this run, or
+      when the server reveals existing values (InfluxDB 2.7 and older). Always false in check mode.
+  returned: always
+  type: bool
+  sample: true
+token:
+  description:
+    - The token value. Secret.
+  returned: when RV(token_available) is true
+  type: str
+replaced:
+  description:
+    - Whether the token was replaced by a new one (permissions differed, or O(rotate)). The old value no
+      longer works.
+  returned: always
+  type: bool
+  sample: false
+replaced_id:
+  description: ID of the token that was replaced and deleted.
+  returned: when RV(replaced) is true
+  type: str
+replace_reason:
+  description: Why the token was replaced.
+  returned: when RV(replaced) is true
+  type: str
+  sample: the permissions differ and InfluxDB cannot change the permissions of an existing token
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.tickstack.influx.plugins.module_utils.compare import MASK, Differ, state_diff
+from ansible_collections.tickstack.influx.plugins.module_utils.http_client import ApiError
+from ansible_collections.tickstack.influx.plugins.module_utils.influxdb2 import (
+    InvalidInput,
+    authorization_summary,
+    client_from_module,
+    describe_permission,
+    failure,
+    influxdb2_argument_spec,
+    normalize_permissions,
+    token_value,
+)
+
+PERMISSION_SPEC = dict(
+    action=dict(type="str", required=True, choices=["read", "write"]),
+    resource=dict(type="dict", required=True, options=dict(
+        type=dict(type="str", required=True),
+        name=dict(type="str"),
+        id=dict(type="str"),
+        all=dict(type="bool"),
+        org=dict(type="str"),
+        org_id=dict(type="str"),
+    )),
+)
+
+
+def permission_names(client, server_permissions=()):
+    """ID -> name for readable permission lists in diffs (names the user gave and the server sent)."""
+    names = dict(client.names)
+    for permission in server_permissions:
+        resource = permission.get("resource") or {}
+        if resource.get("id") and resource.get("name"):
+            names[resource["id"]] = resource["name"]
+    return names
+
+
+def described(permissions, names):
+    return sorted(describe_permission(p, names) for p in permissions)
+
+
+def planned_summary(org, params, permissions, names, user):
+    return {
+        "description": params["description"], "status": params["status"], "org_id": org["id"],
+        "org": org.get("name"), "user": user.get("name") if user else None,
+        "permissions": [dict(p, resource=dict(p["resource"], name=names.get(p["resource"].get("id"))))
+                        if names.get(p["resource"].get("id")) else p for p in permissions],
+    }
+
+
+def ensure(module, client):
+    params = module.params
+    description = params["description"]
+    org = client.resolve_org(params["org"], params["org_id"])
+    user = client.resolve_user(params["user"]) if params["user"] else None
+    existing = [a for a in client.list_authorizations(org_id=org["id"], user_id=user["id"] if user else None)
+                if a.get("description") == description]
+    result = {"changed": False, "replaced": False, "token_available": False, "authorization": {}}
+
+    if params["state"] == "absent":
+        if not existing:
+            return result
+        if not module.check_mode:
+            for auth in existing:
+                client.delete_authorization(auth["id"])
+        before = [authorization_summary(a) for a in existing]
+        result.update(changed=True, diff=state_diff(
+            {"description": description, "ids": [a["id"] for a in before]}, {}))
+        return result
+
+    if not params["permissions"]:
+        raise InvalidInput("permissions: at least one permission is required with state=present")
+    if len(existing) > 1:
+        raise InvalidInput("description: %d tokens in organization %s have the description %r (IDs %s); "
+                           "delete the extra ones or set user to tell them apart"
+                           % (len(existing), org.get("name"), description, ", ".join(a["id"] for a in existing)))
+    wanted = client.build_permissions(params["permissions"], org["id"])
+    current = existing[0] if existing else None
+    names = permission_names(client, current.get("permissions", []) if current else ())
+
+    if current is None:
+        planned = planned_summary(org, params, wanted, names, user)
+        result.update(changed=True, authorization=planned, diff=state_diff({}, {
+            "description": description, "status": params["status"], "permissions": described(wanted, names)}))
+        if not module.check_mode:
+            created = client.create_authorization(org["id"], description, wanted, params["status"],
+                                                  user["id"] if user else None)
+            publish(result, created)
+        return result
+
+    differ = Differ(secrets=("token",))
+    have = normalize_permissions(current.get("permissions"))
+    reason = None
+    if have != wanted:
+        differ.compare("permissions", described(have, names), described(wanted, names))
+        reason = "the permissions differ and InfluxDB cannot change the permissions of an existing token"
+    elif params["rotate"]:
+        reason = "rotate was requested"
+    differ.compare("status", current.get("status"), params["status"])
+
+    if reason:
+        differ.add("token", MASK, MASK)  # a new value; both sides are masked
+        result.update(changed=True, replaced=True, replaced_id=current["id"], replace_reason=reason,
+                      authorization=planned_summary(org, params, wanted, names, user), diff=differ.diff())
+        if not module.check_mode:
+            owner = user["id"] if user else current.get("userID")
+            created = client.create_authorization(org["id"], description, wanted, params["status"], owner)
+            client.delete_authorization(current["id"])
+            publish(result, created)
+        return result
+
+    summary = authorization_summary(current)
+    if differ.changed:
+        if module.check_mode:
+            summary["status"] = params["status"]
+        else:
+            summary = authorization_summary(client.update_authorization(current["id"], {"status": params["status"]}))
+    result.update(changed=differ.changed, authorization=summary, diff=differ.diff())
+    value = token_value(current)
+    if value:
+        result.update(token=value, token_available=True)
+    return result
+
+
+def publish(result, auth):
+    """Put a created token's metadata and value in the result."""
+    result["authorization"] = authorization_summary(auth)
+    value = token_value(auth)
+    if value:
+        result.update(token=value, token_available=True)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=influxdb2_argument_spec(
+            description=dict(type="str", required=True, aliases=["name"]),
+            user=dict(type="str"),
+            permissions=dict(type="list", elements="dict", options=PERMISSION_SPEC),
+            status=dict(type="str", choices=["active", "inactive"], default="active"),
+            rotate=dict(type="bool", default=False),
+            state=dict(type="str", choices=["present", "absent"], default="present"),
+        ),
+        required_if=[("state", "present", ("permissions",))],
+        supports_check_mode=True,
+    )
+    try:
+        result = ensure(module, client_from_module(module, require_token=True))
+    except InvalidInput as e:
+        module.fail_json(msg=str(e))
+    except ApiError as e:
+        module.fail_json(**failure(e, "cannot manage token %r" % module.params["description"]))
+    if not module._diff:
+        result.pop("diff", None)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,230 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) tickstack.influx contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: kapacitor_info
+short_description: Read Kapacitor's tasks, templates, alert topics and handlers
+version_added: 1.0.0
+description:
+  - Returns Kapacitor's version, its tasks (with status, whether they run, their last error, DBRPs
+    and execution statistics), its templates, and its alert topics with their handlers.
+author:
+  - tickstack.influx contributors
+options:
+  gather:
+    description:
+      - What to read. V(all) reads everything.
+    type: list
+    elements: str
+    choices: [all, tasks, templates, topics]
+    default: [all]
+  pattern:
+    description:
+      - Only the tasks, templates and topics whose ID matches this glob (for example V(cpu_*)).
+    type: str
+  include_scripts:
+    description:
+      - Return the TICKscript of each task and template.
+    type: bool
+    default: true
+extends_documentation_fragment:
+  - tickstack.influx.kapacitor
+  - tickstack.influx.attributes.info_module
+  - tickstack.influx.attributes.actiongroup_kapacitor
+seealso:
+  - module: tickstack.influx.kapacitor_task
+  - module: tickstack.influx.kapacitor_template
+  - module: tickstack.influx.kapacitor_topic_handler
+"""
+
+EXAMPLES = r"""
+- name: Read everything
+  tickstack.influx.kapacitor_info:
+    url: http://localhost:9092
+  register: kapacitor
+
+- name: Fail when a task is enabled but not running
+  ansible.builtin.assert:
+    that: item.executing
+    fail_msg: "{{ item.id }} is not running: {{ item.error }}"
+  loop: "{{ kapacitor.tasks | selectattr('status', '==', 'enabled') }}"
+  loop_control:
+    label: "{{ item.id }}"
+
+- name: Points processed by the cpu tasks
+  tickstack.influx.kapacitor_info:
+    gather: [tasks]
+    pattern: cpu_*
+    include_scripts: false
+  register: cpu_tasks
+"""
+
+RETURN = r"""
+version:
+  description: Kapacitor's version.
+  returned: always
+  type: str
+  sample: 1.8.3
+tasks:
+  description: The tasks, sorted by ID.
+  returned: when gathered
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: Task ID.
+      type: str
+    type:
+      description: V(stream) or V(batch).
+      type: str
+    status:
+      description: V(enabled) or V(disabled).
+      type: str
+    executing:
+      description: Whether it runs now.
+      type: bool
+    error:
+      description: Its last error, empty when none.
+      type: str
+    dbrps:
+      description: Its databases and retention policies.
+      type: list
+      elements: dict
+    script:
+      description: The TICKscript as stored (with O(include_scripts)).
+      type: str
+    vars:
+      description: Its vars.
+      type: dict
+    template_id:
+      description: The template it was made from, empty when none.
+      type: str
+    stats:
+      description:
+        - Execution statistics of a running task, C(task_stats) (such as C(throughput)) and
+          C(node_stats) by node (such as C(collected), C(emitted), C(points_written), C(write_errors)).
+        - Empty dicts when the task is not running.
+      type: dict
+      sample: {"task_stats": {"throughput": 0}, "node_stats": {"stream0": {"collected": 12, "emitted": 12}}}
+    created:
+      description: When it was created.
+      type: str
+    modified:
+      description: When it was last changed.
+      type: str
+    last_enabled:
+      description: When it was last enabled.
+      type: str
+templates:
+  description: The templates, sorted by ID.
+  returned: when gathered
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: Template ID.
+      type: str
+    type:
+      description: V(stream) or V(batch).
+      type: str
+    script:
+      description: Its TICKscript (with O(include_scripts)).
+      type: str
+    vars:
+      description: The vars it declares.
+      type: dict
+    error:
+      description: Kapacitor's error for it, empty when none.
+      type: str
+topics:
+  description: The alert topics, sorted by ID, each with its handlers.
+  returned: when gathered
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: Topic ID.
+      type: str
+      sample: cpu
+    level:
+      description: The highest level of the topic's current events.
+      type: str
+      sample: OK
+    collected:
+      description: Number of events the topic has received.
+      type: int
+    handlers:
+      description: Its handlers (topic, id, kind, options with secret-looking values masked, match).
+      type: list
+      elements: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.tickstack.influx.plugins.module_utils.http_client import ApiError
+from ansible_collections.tickstack.influx.plugins.module_utils.kapacitor import (
+    client_from_params,
+    failure,
+    handler_summary,
+    kapacitor_argument_spec,
+    mask_options,
+    secret_option_values,
+    task_summary,
+    template_summary,
+)
+
+
+def gather(module, client):
+    params = module.params
+    wanted = set(params["gather"])
+    if "all" in wanted:
+        wanted = {"tasks", "templates", "topics"}
+    pattern = params["pattern"]
+    result = {"changed": False, "version": client.ping()}
+
+    if "tasks" in wanted:
+        tasks = [task_summary(t, include_stats=True) for t in client.list_tasks(pattern=pattern)]
+        result["tasks"] = sorted(tasks, key=lambda t: t["id"])
+    if "templates" in wanted:
+        templates = [template_summary(t) for t in client.list_templates(pattern=pattern)]
+        result["templates"] = sorted(templates, key=lambda t: t["id"])
+    if not params["include_scripts"]:
+        for item in result.get("tasks", []) + result.get("templates", []):
+            item.pop("script", None)
+    if "topics" in wanted:
+        topics = []
+        for topic in client.list_topics(pattern=pattern):
+            handlers = []
+            for handler in client.list_handlers(topic["id"]):
+                module.no_log_values.update(secret_option_values(handler.get("options")))
+                summary = handler_summary(topic["id"], handler)
+                summary["options"] = mask_options(summary["options"])
+                handlers.append(summary)
+            topics.append({"id": topic["id"], "level": topic.get("level"), "collected": topic.get("collected", 0),
+                           "handlers": handlers})
+        result["topics"] = sorted(topics, key=lambda t: t["id"])
+    return result
+
+
+def main():
+    argument_spec = kapacitor_argument_spec()
+    argument_spec.update(
+        gather=dict(type="list", elements="str", choices=["all", "tasks", "templates", "topics"], default=["all"]),
+        pattern=dict(type="str"),
+        include_scripts=dict(type="bool", default=True),
+    )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    try:
+        result = gather(module, client_from_params(module.params))
+    except (ApiError, ValueError) as e:
+        module.fail_json(**failure(e, "cannot read Kapacitor"))
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
