@@ -16,7 +16,7 @@ COLLECTIONS := $(TICKSTACK_CACHE)/collections
 export ANSIBLE_COLLECTIONS_PATH := $(abspath $(COLLECTIONS))
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: help venv artifacts docker images mirror lint unit smoke integration molecule test demo demo-down clean-venv
+.PHONY: help venv gates artifacts docker images mirror lint sanity docs role-docs collection ee unit smoke integration molecule test demo demo-down clean-venv
 
 help:
 	@echo "make demo       build or reuse the artifacts, start containers, converge the stack"
@@ -31,6 +31,12 @@ $(VENV)/.stamp: tests/requirements.txt
 	@cp tests/requirements.txt $@
 
 venv: $(VENV)/.stamp collections
+
+$(VENV)/.gates-stamp: tests/requirements-gates.txt $(VENV)/.stamp
+	@$(PY) -m pip install -q -r tests/requirements-gates.txt
+	@cp tests/requirements-gates.txt $@
+
+gates: $(VENV)/.gates-stamp
 
 .PHONY: collections
 collections:
@@ -49,9 +55,25 @@ images:
 mirror: docker
 	@tools/mirror.sh start
 
-lint: venv
+lint: venv gates
 	@echo "== ruff"; $(BIN)/ruff check plugins tests tools
+	@echo "== shellcheck"; $(BIN)/shellcheck tools/*.sh .ci/run
 	@echo "== ansible-lint (production profile)"; $(BIN)/ansible-lint --profile production
+
+sanity: venv gates
+	@echo "== ansible-test sanity"; tools/sanity.sh
+
+docs: venv gates
+	@echo "== docs: antsibull-docs, changelog, argument specs, role docs"; tools/docs_lint.sh
+
+role-docs: venv gates
+	@$(PY) tools/role_docs.py --role-readmes
+
+collection: venv gates
+	@echo "== build, install, use from the installed copy, galaxy-importer"; tools/check_collection.sh
+
+ee: venv gates
+	@echo "== execution environment build context"; tools/check_ee.sh
 
 unit: venv
 	@echo "== unit tests"; $(BIN)/pytest -q tests/unit
@@ -65,7 +87,7 @@ integration: venv artifacts
 molecule: venv artifacts images mirror
 	@echo "== molecule"; $(BIN)/molecule test --all
 
-test: venv artifacts lint unit smoke integration molecule
+test: venv artifacts lint sanity docs unit collection ee smoke integration molecule
 	@echo "make test: all gates passed"
 
 demo: venv artifacts images mirror

@@ -322,6 +322,7 @@ def analyze(script: str, dbrps: Any = None, variables: Any = None, default_rps: 
             continue
         i += 1
 
+    in_script = bool(declared)
     declared = declared or _normalize_dbrps(dbrps, name)
 
     def with_default(pairs: list[dict[str, str]]) -> list[dict[str, str]]:
@@ -332,6 +333,7 @@ def analyze(script: str, dbrps: Any = None, variables: Any = None, default_rps: 
     return {
         "type": task_type,
         "dbrps": with_default(declared),
+        "dbrps_in_script": in_script,
         "queries": with_default(queried),
         "reads": with_default(reads),
         "writes": with_default(written),

@@ -148,7 +148,7 @@ def urls_transport(method, url, headers, data, options):
         return Response(e.code, headers, body)
     except (URLError, UrlsConnectionError, SSLError, socket.error, socket.timeout) as e:
         reason = getattr(e, "reason", None) or e
-        raise ServerUnreachable("cannot connect: %s" % reason, method=method, url=url)
+        raise ServerUnreachable("cannot connect: %s" % reason, method=method, url=url) from e
 
 
 def _server_message(body_text):

@@ -159,7 +159,7 @@ def ensure(module, client):
                 client.check_token()
             except (AuthenticationFailed, PermissionDenied) as e:
                 raise InvalidInput("token: InfluxDB at %s is already set up and rejects the given token (%s); "
-                                   "use the operator token the instance was set up with" % (client.url, e.message))
+                                   "use the operator token the instance was set up with" % (client.url, e.message)) from e
         else:
             module.warn("InfluxDB at %s is already set up; no token was given, so none was checked" % client.url)
         return result

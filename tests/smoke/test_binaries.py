@@ -45,7 +45,7 @@ def test_influx_cli_talks_to_influxd(influxdb):
 def test_kapacitord_with_influxdb2(influxdb, tmp_path):
     kapacitord = binary("kapacitor", VERSIONS["KAPACITOR_VERSION"], "kapacitord")
     version = subprocess.run([str(kapacitord), "version"], capture_output=True, text=True, check=True).stdout
-    assert f"Kapacitor OSS {VERSIONS['KAPACITOR_VERSION']}" in version
+    assert f"Kapacitor OSS version {VERSIONS['KAPACITOR_VERSION']} " in version
     conf = tmp_path / "check.conf"
     conf.write_text(kapacitor_config(tmp_path, free_port(), influxdb, {"token": influxdb.token}))
     check = subprocess.run([str(kapacitord), "config", "-config", str(conf)], capture_output=True, text=True, check=False)
@@ -91,10 +91,10 @@ def test_telegraf_config_check(tmp_path):
     assert f"Telegraf {VERSIONS['TELEGRAF_VERSION']}" in version
     good = tmp_path / "telegraf.conf"
     good.write_text(TELEGRAF_CONF)
-    check = subprocess.run([str(telegraf), "--config", str(good), "config", "check"], capture_output=True,
+    check = subprocess.run([str(telegraf), "config", "check", "--config", str(good)], capture_output=True,
                            text=True, env={"INFLUX_TOKEN": "x", "PATH": "/usr/bin:/bin"}, check=False)
     assert check.returncode == 0, check.stdout + check.stderr
     bad = tmp_path / "bad.conf"
     bad.write_text(TELEGRAF_CONF + "\n[[outputs.nonexistent]]\n")
-    check = subprocess.run([str(telegraf), "--config", str(bad), "config", "check"], capture_output=True, text=True, check=False)
+    check = subprocess.run([str(telegraf), "config", "check", "--config", str(bad)], capture_output=True, text=True, check=False)
     assert check.returncode != 0

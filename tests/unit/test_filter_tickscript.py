@@ -126,12 +126,14 @@ def test_dbrps_from_the_model_when_the_script_has_no_dbrp_statement():
     script = "stream|from().measurement('cpu')|alert().crit(lambda: \"usage_idle\" < 10)"
     result = tickscript_dbrps(script, dbrps=[{"db": "telegraf", "rp": "autogen"}])
     assert result["dbrps"] == pairs(("telegraf", "autogen"))
+    assert result["dbrps_in_script"] is False
     assert result["writes"] == []
 
 
 def test_script_dbrp_statements_win_over_model_dbrps():
     result = tickscript_dbrps('dbrp "a"."b"\nstream|from()', dbrps=[{"db": "c", "rp": "d"}])
     assert result["dbrps"] == pairs(("a", "b"))
+    assert result["dbrps_in_script"] is True
 
 
 def test_batch_dbrp_statements_are_reads():
