@@ -13,7 +13,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=versions.env
+# shellcheck source=/dev/null
 . "$here/versions.env"
 
 cache=${TICKSTACK_CACHE:-$HOME/.cache/tickstack}
@@ -145,7 +145,7 @@ build_influxdb() {
   cp -r "$fs/." "$stage/"
   find "$stage" -name '.keepdir' -delete -o -name '.gitkeep' -delete
   cp "$fs/lib/systemd/system/influxdb.service" "$stage/usr/lib/influxdb/scripts/influxdb.service"
-  rm -rf "$stage/lib"
+  rm -rf "${stage:?}/lib"
   cp "$src/LICENSE" "$src/README.md" "$stage/"
   out=$artifacts/influxdb/releases/${top}_linux_amd64.tar.gz
   pack "$work/stage" "$top" "$out"
@@ -233,30 +233,30 @@ components=("$@")
 for c in "${components[@]}"; do
   case "$c" in
     influxdb)
-      ensure influxdb-$INFLUXDB_VERSION \
+      ensure "influxdb-$INFLUXDB_VERSION" \
         "$artifacts/influxdb/releases/influxdb2-${INFLUXDB_VERSION}_linux_amd64.tar.gz" \
         "influxdb2-$INFLUXDB_VERSION/usr/bin/influxd" "v$INFLUXDB_VERSION" version \
         build_influxdb "$INFLUXDB_VERSION" ;;
     influxdb-legacy)
       # Optional: InfluxDB 2.7 (plain tokens). A failure here is reported, not fatal.
-      if ! (ensure influxdb-$INFLUXDB_LEGACY_VERSION \
+      if ! (ensure "influxdb-$INFLUXDB_LEGACY_VERSION" \
         "$artifacts/influxdb/releases/influxdb2-${INFLUXDB_LEGACY_VERSION}_linux_amd64.tar.gz" \
         "influxdb2-$INFLUXDB_LEGACY_VERSION/usr/bin/influxd" "v$INFLUXDB_LEGACY_VERSION" version \
         build_influxdb "$INFLUXDB_LEGACY_VERSION"); then
         log "WARNING: InfluxDB $INFLUXDB_LEGACY_VERSION could not be built; tests against it are skipped"
       fi ;;
     influx-cli)
-      ensure influx-cli-$INFLUX_CLI_VERSION \
+      ensure "influx-cli-$INFLUX_CLI_VERSION" \
         "$artifacts/influxdb/releases/influxdb2-client-$INFLUX_CLI_VERSION-linux-amd64.tar.gz" \
         "influxdb2-client-$INFLUX_CLI_VERSION-linux-amd64/influx" "$INFLUX_CLI_VERSION" version \
         build_influx_cli ;;
     kapacitor)
-      ensure kapacitor-$KAPACITOR_VERSION \
+      ensure "kapacitor-$KAPACITOR_VERSION" \
         "$artifacts/kapacitor/releases/kapacitor-${KAPACITOR_VERSION}_linux_amd64.tar.gz" \
         "kapacitor-$KAPACITOR_VERSION-1/usr/bin/kapacitord" "$KAPACITOR_VERSION" version \
         build_kapacitor ;;
     telegraf)
-      ensure telegraf-$TELEGRAF_VERSION \
+      ensure "telegraf-$TELEGRAF_VERSION" \
         "$artifacts/telegraf/releases/telegraf-${TELEGRAF_VERSION}_linux_amd64.tar.gz" \
         "telegraf-$TELEGRAF_VERSION/usr/bin/telegraf" "Telegraf $TELEGRAF_VERSION" --version \
         build_telegraf ;;
