@@ -59,7 +59,7 @@ def _unsafe_ssl_fallback():
     try:
         return not boolean(value, strict=True)
     except TypeError:
-        raise AnsibleFallbackNotFound
+        raise AnsibleFallbackNotFound from None
 
 
 def kapacitor_argument_spec():
@@ -196,7 +196,7 @@ class KapacitorClient(object):
             resp = self.http.request("GET", API + "/ping", expect=(200, 204))
         except NotFound:
             raise NotFound("no Kapacitor API here; check that the url points at kapacitord (port 9092 by default)",
-                           method="GET", url=url)
+                           method="GET", url=url) from None
         version = resp.headers.get("x-kapacitor-version")
         if version is None:
             raise NotFound("the server answered the ping but is not Kapacitor (no X-Kapacitor-Version header)",
@@ -224,8 +224,7 @@ class KapacitorClient(object):
             pairs = sorted(query.items()) + [("fields", f) for f in fields] + [("offset", offset), ("limit", limit)]
             resp = self.http.request("GET", path + "?" + urlencode(pairs))
             items = (resp.json() or {}).get(key) or []
-            for item in items:
-                yield item
+            yield from items
             if len(items) < limit:
                 return
             offset += len(items)
@@ -544,11 +543,11 @@ def _coerce_var(name, var_type, value):
         try:
             return parse_duration(value)
         except ValueError as e:
-            raise ValueError("var %s: %s" % (name, e))
+            raise ValueError("var %s: %s" % (name, e)) from None
     try:
         return _SCALARS[var_type](value)
     except (TypeError, ValueError):
-        raise ValueError("var %s: %r is not a valid %s" % (name, value, var_type))
+        raise ValueError("var %s: %r is not a valid %s" % (name, value, var_type)) from None
 
 
 def _strict_int(value):

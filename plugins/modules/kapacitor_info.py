@@ -9,12 +9,11 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: kapacitor_info
 short_description: Read Kapacitor's tasks, templates, alert topics and handlers
-version_added: 1.0.0
 description:
   - Returns Kapacitor's version, its tasks (with status, whether they run, their last error, DBRPs
     and execution statistics), its templates, and its alert topics with their handlers.
 author:
-  - tickstack.influx contributors
+  - tickstack.influx contributors (@tickstack)
 options:
   gather:
     description:

@@ -9,7 +9,6 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: kapacitor_task
 short_description: Manage Kapacitor tasks
-version_added: 1.0.0
 description:
   - Create, update, enable, disable and delete a Kapacitor task, from a TICKscript or from a template.
   - Scripts are compared token by token, the way Kapacitor's lexer reads them, so re-indenting a script
@@ -20,7 +19,7 @@ description:
     character) and leaves nothing behind. If a step after the first write fails (for example the new
     definition is valid but cannot start), the previous task is put back as it was.
 author:
-  - tickstack.influx contributors
+  - tickstack.influx contributors (@tickstack)
 options:
   id:
     description:
@@ -435,7 +434,7 @@ class TaskManager(object):
                     message += "; the half-created task was deleted"
             except ApiError as cleanup:
                 message += "; deleting the half-created task failed too: %s" % describe_error(cleanup)
-            raise KapacitorFailure(message, e)
+            raise KapacitorFailure(message, e) from e
 
     # -- update ---------------------------------------------------------------------------------
     def update(self, current, desired):
@@ -469,7 +468,7 @@ class TaskManager(object):
             raise
         except ApiError as e:
             message = describe_error(e, "Kapacitor refused to update task %s" % self.task_id)
-            raise KapacitorFailure(message + self._restore(current), e)
+            raise KapacitorFailure(message + self._restore(current), e) from e
         return {"changed": True, "task": self._final(), "diff": differ.diff()}
 
     def _restore(self, snapshot):

@@ -9,7 +9,6 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: kapacitor_template
 short_description: Manage Kapacitor task templates
-version_added: 1.0.0
 description:
   - Create, update and delete a Kapacitor template, a TICKscript with C(var) declarations from which
     M(tickstack.influx.kapacitor_task) makes tasks with O(tickstack.influx.kapacitor_task#module:template_id).
@@ -18,7 +17,7 @@ description:
     If that fails, Kapacitor puts the tasks back but not the template; this module then puts the
     template's previous script back too, so that a failed update leaves nothing changed.
 author:
-  - tickstack.influx contributors
+  - tickstack.influx contributors (@tickstack)
 options:
   id:
     description:
@@ -165,7 +164,7 @@ def absent(module, client, current):
     users = tasks_using(client, template_id)
     if users and not module.params["force"]:
         raise KapacitorFailure("template %s is used by task(s) %s: delete them first, or set force=true to delete "
-                            "the template anyway" % (template_id, ", ".join(users)))
+                               "the template anyway" % (template_id, ", ".join(users)))
     if not module.check_mode:
         client.delete_template(template_id)
     before = {"id": template_id, "type": current.get("type"), "script": current.get("script")}
@@ -179,8 +178,8 @@ def present(module, client, current):
         raise KapacitorFailure("script is required to create or update a template")
     inferred = script_type(script)
     if params["type"] and inferred and params["type"] != inferred:
-        raise KapacitorFailure("type is %s but the script is a %s template (Kapacitor takes the type from the script)"
-                            % (params["type"], inferred))
+        raise KapacitorFailure("type is %s but the script is a %s template (Kapacitor takes the type from the "
+                               "script)" % (params["type"], inferred))
     wanted_type = inferred or params["type"]
 
     if current is None:
@@ -195,7 +194,7 @@ def present(module, client, current):
         try:
             created = client.create_template(body)
         except ApiError as e:
-            raise KapacitorFailure(describe_error(e, "Kapacitor refused to create template %s" % template_id), e)
+            raise KapacitorFailure(describe_error(e, "Kapacitor refused to create template %s" % template_id), e) from e
         return {"changed": True, "template": template_summary(client.get_template(template_id) or created),
                 "diff": state_diff({}, view)}
 
@@ -220,7 +219,7 @@ def present(module, client, current):
         message = describe_error(e, "Kapacitor refused to update template %s" % template_id)
         if isinstance(e, ServerError):
             message += restore(client, current)
-        raise KapacitorFailure(message, e)
+        raise KapacitorFailure(message, e) from e
     return {"changed": True, "template": template_summary(client.get_template(template_id)), "diff": differ.diff()}
 
 

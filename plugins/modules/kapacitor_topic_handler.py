@@ -9,13 +9,12 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: kapacitor_topic_handler
 short_description: Manage handlers of Kapacitor alert topics
-version_added: 1.0.0
 description:
   - Create, update and delete a handler of a Kapacitor alert topic. Alerts published to the topic
     (C(|alert().topic('name')) in a TICKscript) are sent to each of its handlers.
   - Kapacitor creates the topic with its first handler.
 author:
-  - tickstack.influx contributors
+  - tickstack.influx contributors (@tickstack)
 options:
   topic:
     description:
@@ -182,7 +181,7 @@ def ensure(module, client):
             created = client.create_handler(topic, body)
         except ApiError as e:
             raise KapacitorFailure(describe_error(e, "Kapacitor refused to create handler %s of topic %s"
-                                                  % (handler_id, topic)), e)
+                                                  % (handler_id, topic)), e) from e
         return {"changed": True, "handler": masked(handler_summary(topic, created)),
                 "diff": state_diff({}, masked(desired))}
 
@@ -202,7 +201,7 @@ def ensure(module, client):
     except ApiError as e:
         # Kapacitor builds the new handler before it stores it: a refused update changes nothing.
         raise KapacitorFailure(describe_error(e, "Kapacitor refused to update handler %s of topic %s"
-                                              % (handler_id, topic)), e)
+                                              % (handler_id, topic)), e) from e
     return {"changed": True, "handler": masked(handler_summary(topic, updated)), "diff": differ.diff()}
 
 

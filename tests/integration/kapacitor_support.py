@@ -9,7 +9,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+import ssl
+import subprocess
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 from harness import InfluxDB, Kapacitor, free_port, http, kapacitor_config, start, wait_for, binary
@@ -51,7 +55,9 @@ def create_v1_auth(influxdb: InfluxDB, username: str, password: str, bucket_ids:
     return auth
 
 
-def flux_rows(influxdb: InfluxDB, bucket: str, measurement: str, start: str = "-1h") -> list[dict]:
+def flux_rows(influxdb: InfluxDB, bucket: str, measurement: str, start: str = "0") -> list[dict]:
+    """Rows of ``measurement`` in ``bucket``; from the epoch by default, since a batch query without
+    GROUP BY time() stamps its result with the start of its period (now - 1h for .period(1h))."""
     query = (f'from(bucket: "{bucket}") |> range(start: {start}) '
              f'|> filter(fn: (r) => r._measurement == "{measurement}")')
     status, text = influxdb.flux(query)
@@ -96,10 +102,12 @@ def task_stats(kapacitor: Kapacitor, task_id: str, basic=None) -> dict:
 
 def start_kapacitor_with_config(version: str, workdir: Path, influxdb: InfluxDB | None, auth: dict | None = None,
                                 extra: str = "", http_auth: bool = False,
-                                basic: tuple[str, str] | None = None) -> Kapacitor:
-    """Like harness.start_kapacitor, with extra config text and optionally ``[http] auth-enabled``.
+                                basic: tuple[str, str] | None = None,
+                                tls: tuple[Path, Path] | None = None) -> Kapacitor:
+    """Like harness.start_kapacitor, with extra config text, ``[http] auth-enabled`` and HTTPS.
 
     With ``http_auth`` the ping needs credentials too, so readiness is checked with ``basic``.
+    ``tls`` is (certificate, private key): Kapacitor then serves https only.
     """
     kapacitord = binary("kapacitor", version, "kapacitord")
     if kapacitord is None:
@@ -108,15 +116,50 @@ def start_kapacitor_with_config(version: str, workdir: Path, influxdb: InfluxDB 
     port = free_port()
     config = workdir / "kapacitor.conf"
     text = kapacitor_config(workdir, port, influxdb, auth)
+    http_section = "[http]\n"
     if http_auth:
-        text = text.replace("[http]\n", "[http]\n  auth-enabled = true\n", 1)
-    config.write_text(text + extra)
+        http_section += "  auth-enabled = true\n"
+    if tls:
+        http_section += (f'  https-enabled = true\n  https-certificate = "{tls[0]}"\n'
+                         f'  https-private-key = "{tls[1]}"\n')
+    config.write_text(text.replace("[http]\n", http_section, 1) + extra)
     proc = start("kapacitord", [str(kapacitord), "-config", str(config)], workdir)
-    server = Kapacitor(version=version, url=f"http://127.0.0.1:{port}", process=proc, workdir=workdir,
+    scheme = "https" if tls else "http"
+    server = Kapacitor(version=version, url=f"{scheme}://127.0.0.1:{port}", process=proc, workdir=workdir,
                        config=config, influxdb=influxdb)
-    wait_for(lambda: http("GET", f"{server.url}/kapacitor/v1/ping", timeout=2, basic=basic)[0] == 204,
-             f"kapacitord {version}", proc=proc.proc, log=proc.log)
+
+    def ready():
+        if tls:
+            context = ssl.create_default_context()
+            context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+            try:
+                with urllib.request.urlopen(f"{server.url}/kapacitor/v1/ping", timeout=2, context=context) as resp:
+                    return resp.status == 204
+            except urllib.error.HTTPError as e:
+                return e.code == 204
+        return http("GET", f"{server.url}/kapacitor/v1/ping", timeout=2, basic=basic)[0] == 204
+
+    wait_for(ready, f"kapacitord {version}", proc=proc.proc, log=proc.log)
     return server
+
+
+def make_tls_files(directory: Path) -> dict[str, Path]:
+    """A CA and a server certificate for 127.0.0.1 signed by it (openssl)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    files = {name: directory / f"{name}.pem" for name in ("ca", "ca-key", "cert", "key")}
+    csr, ext = directory / "server.csr", directory / "san.ext"
+    ext.write_text("subjectAltName = IP:127.0.0.1, DNS:localhost\n")
+
+    def run(*argv):
+        subprocess.run(["openssl", *argv], check=True, capture_output=True)
+
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=tickstack test CA",
+        "-keyout", str(files["ca-key"]), "-out", str(files["ca"]))
+    run("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", str(files["key"]),
+        "-out", str(csr))
+    run("x509", "-req", "-in", str(csr), "-CA", str(files["ca"]), "-CAkey", str(files["ca-key"]),
+        "-CAcreateserial", "-days", "2", "-extfile", str(ext), "-out", str(files["cert"]))
+    return files
 
 
 def dump(value) -> str:

@@ -19,6 +19,7 @@ from kapacitor_support import (
     flux_rows,
     kapacitor_api,
     make_bucket,
+    make_tls_files,
     map_dbrp,
     poll,
     start_kapacitor_with_config,
@@ -183,5 +184,17 @@ def test_kapacitor_with_http_auth(influxdb, prefix, run_playbook, tmp_path):
                               env={"KAPACITOR_URL": server.url, "KAPACITOR_USERNAME": "ops",
                                    "KAPACITOR_PASSWORD": "ops-password-1"})
         assert "ops-password-1" not in result.stdout + result.stderr
+    finally:
+        server.process.stop()
+
+
+def test_kapacitor_over_tls(prefix, run_playbook, tmp_path):
+    """https with a private CA: ca_path verifies it, validate_certs=false and KAPACITOR_UNSAFE_SSL skip it."""
+    tls = make_tls_files(tmp_path / "tls")
+    server = start_kapacitor_with_config(VERSIONS["KAPACITOR_VERSION"], tmp_path / "kapacitor-tls", None,
+                                         tls=(tls["cert"], tls["key"]))
+    try:
+        run_playbook(PLAYBOOKS / "kapacitor_tls.yml", extra_vars={"kapacitor_url": server.url,
+                                                                  "ca_path": str(tls["ca"])})
     finally:
         server.process.stop()

@@ -307,11 +307,11 @@ class FakeKapacitor(object):
     # -- topics and handlers ---------------------------------------------------------------------
     def _handlers_get(self, rest, body):
         if not rest or rest == [""]:
-            topics = sorted(set(topic for topic, _ in self.handlers))
+            topics = sorted(set(topic for topic, handler_id in self.handlers))
             return answer(200, {"topics": [{"id": t, "level": "OK", "collected": 2} for t in topics]})
         topic = rest[0]
         if len(rest) == 2:
-            handlers = [h for (t, _), h in sorted(self.handlers.items()) if t == topic]
+            handlers = [h for (t, handler_id), h in sorted(self.handlers.items()) if t == topic]
             return answer(200, {"topic": topic, "handlers": copy.deepcopy(handlers)})
         handler = self.handlers.get((topic, rest[2]))
         if handler is None:
@@ -657,15 +657,21 @@ def test_wrong_credentials_fail_with_401(kapacitor, capsys):
     assert task(capsys, id="cpu", script=STREAM, username="ops", password="right")["changed"] is True
 
 
-def test_task_enabled_but_not_running_is_reported(kapacitor, capsys):
+def test_task_enabled_but_not_running_is_reported(kapacitor, capsys, monkeypatch):
+    from ansible.module_utils.basic import AnsibleModule
+
+    warnings = []
+    monkeypatch.setattr(AnsibleModule, "warn", lambda self, message: warnings.append(message))
     task(capsys, id="cpu", script=STREAM)
+    assert warnings == []
     kapacitor._stop(kapacitor.tasks["cpu"])
     kapacitor.tasks["cpu"]["error"] = "write failed"
     result = task(capsys, id="cpu", script=STREAM)
     assert result["changed"] is False
-    assert "task cpu is enabled but not executing: write failed" in json.dumps(result["warnings"])
+    assert warnings == ["task cpu is enabled but not executing: write failed"]
     result = task(capsys, id="cpu", script=STREAM.replace("'cpu'", "'mem'"))
     assert result["changed"] is True and result["task"]["executing"] is True
+    assert len(warnings) == 1
 
 
 # ------------------------------------------------------------------------------------------------
@@ -739,10 +745,10 @@ def test_handler_lifecycle(kapacitor, capsys):
                                     "match": "level() == CRITICAL"})]
     assert result["handler"] == {"topic": "cpu", "id": "log", "kind": "log", "options": {"path": "/tmp/a.log"},
                                  "match": "level() == CRITICAL"}
-    assert handler(capsys, **dict(args, match="level()==CRITICAL"))["changed"] is False
+    assert handler(capsys, **{**args, "match": "level()==CRITICAL"})["changed"] is False
 
     kapacitor.calls.clear()
-    result = handler(capsys, **dict(args, options={"path": "/tmp/b.log"}))
+    result = handler(capsys, **{**args, "options": {"path": "/tmp/b.log"}})
     assert result["diff"] == {"before": {"options": {"path": "/tmp/a.log"}},
                               "after": {"options": {"path": "/tmp/b.log"}}}
     assert kapacitor.writes()[0][0] == "PUT"
