@@ -11,8 +11,9 @@ export TICKSTACK_ARTIFACTS ?= $(TICKSTACK_CACHE)/artifacts
 VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
-# A collections path in which this checkout is tickstack.influx (FQCNs resolve without installing).
-COLLECTIONS := $(TICKSTACK_CACHE)/collections
+# A collections path in which this checkout is tickstack.influx (FQCNs resolve without installing);
+# one per checkout, so a CI clone and a work tree on the same machine never see each other's code.
+COLLECTIONS := $(TICKSTACK_CACHE)/collections/$(shell printf '%s' '$(CURDIR)' | sha256sum | cut -c1-12)
 export ANSIBLE_COLLECTIONS_PATH := $(abspath $(COLLECTIONS))
 export PATH := $(abspath $(BIN)):$(PATH)
 

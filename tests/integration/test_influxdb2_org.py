@@ -11,5 +11,5 @@ pytestmark = pytest.mark.integration
 
 def test_org_lifecycle(influxdb_any, prefix, run_playbook):
     run_playbook(playbook("org"), influx_vars(influxdb_any, prefix))
-    status, _ = influxdb_any.api("GET", f"/api/v2/orgs?org={prefix}org")
+    status, _unused = influxdb_any.api("GET", f"/api/v2/orgs?org={prefix}org")
     assert status == 404

@@ -36,8 +36,8 @@ def test_token_lifecycle_and_scoping(influxdb_any, prefix, run_playbook, tmp_pat
     server = influxdb_any
     a, b = f"{prefix}a", f"{prefix}b"
     try:
-        run_playbook(playbook("token"), influx_vars(server, prefix, out_dir=str(tmp_path),
-                                                   hashed_tokens=server.hashed_tokens))
+        run_playbook(playbook("token"),
+                     influx_vars(server, prefix, out_dir=str(tmp_path), hashed_tokens=server.hashed_tokens))
         tokens = {p.name: p.read_text() for p in tmp_path.iterdir()}
 
         writer = tokens["writer"]

@@ -39,8 +39,8 @@ def test_v1_auth_lifecycle_and_scoping(influxdb_any, prefix, run_playbook):
     a, b = f"{prefix}a", f"{prefix}b"
     username = f"{prefix}v1"
     try:
-        run_playbook(playbook("v1_auth"), influx_vars(server, prefix, v1_password=PASSWORD,
-                                                     v1_password_new=NEW_PASSWORD))
+        run_playbook(playbook("v1_auth"),
+                     influx_vars(server, prefix, v1_password=PASSWORD, v1_password_new=NEW_PASSWORD))
         assert server.write_lp(a, "v1scope,case=seed value=1i 1700000000")[0] == 204
         assert server.write_lp(b, "v1scope,case=seed value=1i 1700000000")[0] == 204
         good = (username, NEW_PASSWORD)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import influxdb2_support  # noqa: F401 - puts the collection on the import path
+import influxdb2_support  # noqa: F401 pylint: disable=unused-import  # puts the collection on the import path
 
 from ansible_collections.tickstack.influx.plugins.module_utils.compare import MASK, Differ, normalize, state_diff
 

@@ -29,14 +29,14 @@ def roundtrip(data):
     "{{ .TaskName }}", "\\u0041 stays literal", "trailing backslash \\",
 ])
 def test_strings_are_escaped(value):
-    parsed, _ = roundtrip({"key": value})
+    parsed, _unused = roundtrip({"key": value})
     assert parsed == {"key": value}
 
 
 @pytest.mark.parametrize("value", [0, 1, -1, 8086, 2**63 - 1, -(2**63)])
 def test_integers(value):
-    parsed, _ = roundtrip({"n": value})
-    assert parsed["n"] == value and type(parsed["n"]) is int
+    parsed, _unused = roundtrip({"n": value})
+    assert parsed["n"] == value and type(parsed["n"]) is int  # pylint: disable=unidiomatic-typecheck  # bool is not int here
 
 
 def test_integer_out_of_range_is_refused():
@@ -46,12 +46,12 @@ def test_integer_out_of_range_is_refused():
 
 @pytest.mark.parametrize("value", [0.0, 1.5, -2.25, 1e20, 1e-5, 123456789.125, float("inf"), float("-inf")])
 def test_floats(value):
-    parsed, _ = roundtrip({"x": value})
-    assert parsed["x"] == value and type(parsed["x"]) is float
+    parsed, _unused = roundtrip({"x": value})
+    assert parsed["x"] == value and type(parsed["x"]) is float  # pylint: disable=unidiomatic-typecheck
 
 
 def test_nan():
-    parsed, _ = roundtrip({"x": float("nan")})
+    parsed, _unused = roundtrip({"x": float("nan")})
     assert math.isnan(parsed["x"])
 
 
@@ -68,7 +68,7 @@ def test_dates_and_times():
         "d": datetime.date(2024, 5, 1),
         "t": datetime.time(7, 45, 0),
     }
-    parsed, _ = roundtrip(data)
+    parsed, _unused = roundtrip(data)
     assert parsed == data
 
 
@@ -82,7 +82,7 @@ def test_inline_arrays_and_nested_arrays():
 
 def test_list_of_tables_mixed_with_scalars_is_inline():
     data = {"points": [{"x": 1}, 2]}
-    parsed, _ = roundtrip(data)
+    parsed, _unused = roundtrip(data)
     assert parsed == data
 
 
@@ -128,7 +128,7 @@ def test_telegraf_style_plugins_skip_implicit_headers():
 
 def test_nested_arrays_of_tables():
     data = {"a": [{"b": [{"c": 1}, {"c": 2}], "d": {"e": [{"f": "g"}]}}]}
-    parsed, _ = roundtrip(data)
+    parsed, _unused = roundtrip(data)
     assert parsed == data
 
 
@@ -142,13 +142,13 @@ def test_empty_tables_are_kept():
 def test_keys_needing_quotes():
     data = {"with space": 1, "dotted.key": {"a": 1}, "ünïcode": "x", "": "empty",
             "quote\"d": {"x": [{"y": 1}]}, 8086: "int key"}
-    parsed, _ = roundtrip(data)
+    parsed, _unused = roundtrip(data)
     assert parsed == {**{k: v for k, v in data.items() if k != 8086}, "8086": "int key"}
 
 
 def test_inline_tables_inside_arrays():
     data = {"handlers": [[{"kind": "log", "options": {"path": "/tmp/x"}}]]}
-    parsed, _ = roundtrip(data)
+    parsed, _unused = roundtrip(data)
     assert parsed == data
 
 
@@ -211,7 +211,7 @@ def test_subclasses_of_builtin_types_render_as_their_base():
 
     data = Table(name=Text("x\"y"), port=Number(9092), ratio=Real(0.5), urls=Items([Text("u")]),
                  influxdb=Items([Table(token=Text("t"))]))
-    parsed, _ = roundtrip(data)
+    parsed, _unused = roundtrip(data)
     assert parsed == {"name": "x\"y", "port": 9092, "ratio": 0.5, "urls": ["u"], "influxdb": [{"token": "t"}]}
 
 
@@ -231,6 +231,6 @@ def test_ansible_tagged_values():
 
     data = {"hostname": trust_as_template("kap\"acitor"),
             "influxdb": [wrap_var({"urls": ["http://influx:8086"], "token": "t{{ not templated }}"})]}
-    parsed, _ = roundtrip(data)
+    parsed, _unused = roundtrip(data)
     assert parsed == {"hostname": "kap\"acitor",
                       "influxdb": [{"urls": ["http://influx:8086"], "token": "t{{ not templated }}"}]}

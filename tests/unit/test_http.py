@@ -42,14 +42,14 @@ def test_base_url_must_be_absolute():
 
 
 def test_url_for_drops_none_and_spells_booleans():
-    c, _ = make(FakeInflux())
+    c, _unused = make(FakeInflux())
     assert c.url_for("/p", {"a": None, "b": True, "c": False, "d": "x y"}) == "http://svc.test:9092/p?b=true&c=false&d=x+y"
     assert c.url_for("/p", {"a": None}) == "http://svc.test:9092/p"
 
 
 def test_json_body_headers_and_decoding():
     fake = FakeInflux().on("POST", "/things", reply(201, {"id": "1"}))
-    c, _ = make(fake)
+    c, _unused = make(fake)
     assert c.post("/things", {"b": 2, "a": 1}) == {"id": "1"}
     sent = fake.sent[0]
     assert sent.headers["Content-Type"] == "application/json" and sent.headers["Accept"] == "application/json"
@@ -80,10 +80,10 @@ def test_empty_body_is_none():
 ])
 def test_status_to_error(status, cls):
     fake = FakeInflux().on("POST", "/x", error(status, "server says no"))
-    c, _ = make(fake)
+    c, _unused = make(fake)
     with pytest.raises(cls) as caught:
         c.post("/x", {})
-    assert type(caught.value) is cls
+    assert type(caught.value) is cls  # pylint: disable=unidiomatic-typecheck  # the exact class, not a base
     assert caught.value.status == status and caught.value.message == "server says no"
     assert str(caught.value).startswith("POST http://svc.test:9092/x: HTTP %d: server says no" % status)
 
@@ -97,7 +97,7 @@ def test_status_to_error(status, cls):
 ])
 def test_server_message_extraction(body, message):
     fake = FakeInflux().on("GET", "/x", Response(400, {}, body))
-    c, _ = make(fake)
+    c, _unused = make(fake)
     with pytest.raises(InvalidRequest) as caught:
         c.get("/x")
     assert caught.value.message == message
@@ -105,7 +105,7 @@ def test_server_message_extraction(body, message):
 
 def test_expect_accepts_other_statuses():
     fake = FakeInflux().on("GET", "/x", error(404, "nope"))
-    c, _ = make(fake)
+    c, _unused = make(fake)
     assert c.request("GET", "/x", expect=(404,)).status == 404
     assert c.get_or_none("/x") is None
 
@@ -127,7 +127,7 @@ def test_retries_exhausted_raise_the_last_error():
 
 def test_connection_errors_exhausted():
     fake = FakeInflux().on("GET", "/x", ServerUnreachable("cannot connect: refused", method="GET", url=BASE + "x"))
-    c, _ = make(fake, retries=1)
+    c, _unused = make(fake, retries=1)
     with pytest.raises(ServerUnreachable, match="check the url option"):
         c.get("/x")
     assert len(fake.sent) == 2
@@ -143,19 +143,19 @@ def test_retry_after_is_honoured_and_capped():
 
 def test_post_is_not_retried_unless_declared_idempotent():
     fake = FakeInflux().on("POST", "/x", error(503, "busy"), reply(200, {}))
-    c, _ = make(fake)
+    c, _unused = make(fake)
     with pytest.raises(ServerError):
         c.post("/x", {})
     assert len(fake.sent) == 1
     fake = FakeInflux().on("POST", "/q", error(503, "busy"), reply(200, {}))
-    c, _ = make(fake)
+    c, _unused = make(fake)
     assert c.request("POST", "/q", json_body={}, idempotent=True).status == 200
     assert len(fake.sent) == 2
 
 
 def test_client_errors_are_not_retried():
     fake = FakeInflux().on("GET", "/x", error(401, "unauthorized access"))
-    c, _ = make(fake)
+    c, _unused = make(fake)
     with pytest.raises(AuthenticationFailed):
         c.get("/x")
     assert len(fake.sent) == 1
@@ -163,14 +163,14 @@ def test_client_errors_are_not_retried():
 
 def test_paginate_stops_on_a_short_page():
     fake = FakeInflux().on("GET", "/items", reply(200, {"items": [1, 2]}), reply(200, {"items": [3, 4]}), reply(200, {"items": [5]}))
-    c, _ = make(fake)
+    c, _unused = make(fake)
     assert list(c.paginate("/items", "items", query={"org": "o"}, limit=2)) == [1, 2, 3, 4, 5]
     assert [s.query for s in fake.sent] == [{"org": "o", "offset": str(o), "limit": "2"} for o in (0, 2, 4)]
 
 
 def test_paginate_empty_and_missing_key():
     fake = FakeInflux().on("GET", "/items", reply(200, {}))
-    c, _ = make(fake)
+    c, _unused = make(fake)
     assert list(c.paginate("/items", "items")) == []
 
 

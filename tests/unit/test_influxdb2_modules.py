@@ -48,7 +48,7 @@ def run(module_py, params, fake, check_mode=False):
 
 def test_org_create_check_mode_writes_nothing():
     fake = FakeInflux().on("GET", "/api/v2/orgs", error(404, "not found", "not found"))
-    result, _ = run(influxdb2_org, {"name": "new", "description": "d", "state": "present"}, fake, check_mode=True)
+    result, _unused = run(influxdb2_org, {"name": "new", "description": "d", "state": "present"}, fake, check_mode=True)
     assert result["changed"] and fake.writes() == []
     assert result["diff"] == {"before": {}, "after": {"name": "new", "description": "d"}}
 
@@ -56,11 +56,11 @@ def test_org_create_check_mode_writes_nothing():
 def test_org_unchanged_then_description_update():
     fake = FakeInflux().on("GET", "/api/v2/orgs", reply(200, {"orgs": [org(description="d")]}))
     fake.on("PATCH", "/api/v2/orgs/%s" % ORG_ID, reply(200, org(description="e")))
-    result, _ = run(influxdb2_org, {"name": "acme", "description": "d", "state": "present"}, fake)
+    result, _unused = run(influxdb2_org, {"name": "acme", "description": "d", "state": "present"}, fake)
     assert not result["changed"] and fake.writes() == []
-    result, _ = run(influxdb2_org, {"name": "acme", "description": None, "state": "present"}, fake)
+    result, _unused = run(influxdb2_org, {"name": "acme", "description": None, "state": "present"}, fake)
     assert not result["changed"]
-    result, _ = run(influxdb2_org, {"name": "acme", "description": "e", "state": "present"}, fake)
+    result, _unused = run(influxdb2_org, {"name": "acme", "description": "e", "state": "present"}, fake)
     assert result["changed"] and result["org"]["description"] == "e"
     assert fake.writes()[0].body == {"description": "e"}
     assert result["diff"] == {"before": {"description": "d"}, "after": {"description": "e"}}
@@ -69,9 +69,9 @@ def test_org_unchanged_then_description_update():
 def test_org_absent():
     fake = FakeInflux().on("GET", "/api/v2/orgs", reply(200, {"orgs": [org()]}), error(404, "gone", "not found"))
     fake.on("DELETE", "/api/v2/orgs/%s" % ORG_ID, reply(204))
-    result, _ = run(influxdb2_org, {"name": "acme", "description": None, "state": "absent"}, fake)
+    result, _unused = run(influxdb2_org, {"name": "acme", "description": None, "state": "absent"}, fake)
     assert result["changed"] and fake.writes()[0].method == "DELETE"
-    result, _ = run(influxdb2_org, {"name": "acme", "description": None, "state": "absent"}, fake)
+    result, _unused = run(influxdb2_org, {"name": "acme", "description": None, "state": "absent"}, fake)
     assert not result["changed"] and len(fake.writes()) == 1
 
 
@@ -86,10 +86,10 @@ def bucket_params(**overrides):
 def test_bucket_create_payload_and_check_mode():
     fake = with_org(FakeInflux()).on("GET", "/api/v2/buckets", error(404, "not found", "not found"))
     fake.on("POST", "/api/v2/buckets", reply(201, bucket(every=2592000, shard=86400)))
-    result, _ = run(influxdb2_bucket, bucket_params(retention="30d"), fake, check_mode=True)
+    result, _unused = run(influxdb2_bucket, bucket_params(retention="30d"), fake, check_mode=True)
     assert result["changed"] and fake.writes() == []
     assert result["bucket"]["shard_group_duration_seconds"] == 86400
-    result, _ = run(influxdb2_bucket, bucket_params(retention="30d"), fake)
+    result, _unused = run(influxdb2_bucket, bucket_params(retention="30d"), fake)
     assert fake.writes()[0].body == {"orgID": ORG_ID, "name": "metrics",
                                      "retentionRules": [{"type": "expire", "everySeconds": 2592000}]}
     assert result["bucket"]["retention"] == "30d" and result["bucket"]["id"] == BUCKET_ID
@@ -98,7 +98,7 @@ def test_bucket_create_payload_and_check_mode():
 
 def test_bucket_same_retention_in_other_words_is_unchanged():
     fake = with_org(FakeInflux()).on("GET", "/api/v2/buckets", reply(200, {"buckets": [bucket(every=2592000, shard=86400)]}))
-    result, _ = run(influxdb2_bucket, bucket_params(retention="720h", shard_group_duration="24h"), fake)
+    result, _unused = run(influxdb2_bucket, bucket_params(retention="720h", shard_group_duration="24h"), fake)
     assert not result["changed"] and fake.writes() == []
     assert result["diff"] == {"before": {}, "after": {}}
 
@@ -106,7 +106,7 @@ def test_bucket_same_retention_in_other_words_is_unchanged():
 def test_bucket_update_retention_and_description():
     fake = with_org(FakeInflux()).on("GET", "/api/v2/buckets", reply(200, {"buckets": [bucket(every=0, shard=604800)]}))
     fake.on("PATCH", "/api/v2/buckets/%s" % BUCKET_ID, reply(200, bucket(every=90 * 86400, shard=604800, description="x")))
-    result, _ = run(influxdb2_bucket, bucket_params(retention="90d", description="x"), fake)
+    result, _unused = run(influxdb2_bucket, bucket_params(retention="90d", description="x"), fake)
     assert result["changed"]
     assert fake.writes()[0].body == {"description": "x", "retentionRules": [{"type": "expire", "everySeconds": 7776000}]}
     assert result["diff"] == {"before": {"description": "", "retention": "infinite"},
@@ -116,7 +116,7 @@ def test_bucket_update_retention_and_description():
 def test_bucket_shrinking_retention_moves_the_shard_group_to_the_server_default():
     fake = with_org(FakeInflux()).on("GET", "/api/v2/buckets", reply(200, {"buckets": [bucket(every=0, shard=604800)]}))
     fake.on("PATCH", "/api/v2/buckets/%s" % BUCKET_ID, reply(200, bucket(every=86400, shard=3600)))
-    result, _ = run(influxdb2_bucket, bucket_params(retention="1d"), fake, check_mode=True)
+    result, _unused = run(influxdb2_bucket, bucket_params(retention="1d"), fake, check_mode=True)
     assert result["changed"] and fake.writes() == []
     assert result["diff"]["after"] == {"retention": "1d", "shard_group_duration": "1h"}
     assert result["bucket"]["shard_group_duration_seconds"] == 3600
@@ -170,7 +170,7 @@ def token_params(**overrides):
 
 def test_token_create_returns_the_value_once():
     fake = token_fake()
-    result, _ = run(influxdb2_token, token_params(), fake)
+    result, _unused = run(influxdb2_token, token_params(), fake)
     assert result["changed"] and result["token_available"] and result["token"] == "fresh-token-value"
     assert fake.writes()[0].body == {"orgID": ORG_ID, "description": "writer", "status": "active", "permissions": [
         {"action": "write", "resource": {"type": "buckets", "id": BUCKET_ID, "orgID": ORG_ID}}]}
@@ -180,27 +180,27 @@ def test_token_create_returns_the_value_once():
 
 def test_token_create_check_mode():
     fake = token_fake()
-    result, _ = run(influxdb2_token, token_params(), fake, check_mode=True)
+    result, _unused = run(influxdb2_token, token_params(), fake, check_mode=True)
     assert result["changed"] and not result["token_available"] and "token" not in result
     assert fake.writes() == []
 
 
 def test_token_unchanged_on_hashed_server_says_no_value():
     fake = token_fake([server_auth(token="")])
-    result, _ = run(influxdb2_token, token_params(), fake)
+    result, _unused = run(influxdb2_token, token_params(), fake)
     assert not result["changed"] and not result["replaced"] and fake.writes() == []
     assert result["token_available"] is False and "token" not in result
 
 
 def test_token_unchanged_on_plain_server_returns_the_value():
     fake = token_fake([server_auth(token="old-plain-token")])
-    result, _ = run(influxdb2_token, token_params(), fake)
+    result, _unused = run(influxdb2_token, token_params(), fake)
     assert not result["changed"] and result["token_available"] and result["token"] == "old-plain-token"
 
 
 def test_token_permissions_differ_create_then_delete():
     fake = token_fake([server_auth(action="read")])
-    result, _ = run(influxdb2_token, token_params(), fake)
+    result, _unused = run(influxdb2_token, token_params(), fake)
     assert result["changed"] and result["replaced"] and result["replaced_id"] == AUTH_ID
     assert "cannot change the permissions" in result["replace_reason"]
     assert [(w.method, w.path) for w in fake.writes()] == [
@@ -213,14 +213,14 @@ def test_token_permissions_differ_create_then_delete():
 
 def test_token_replacement_in_check_mode_writes_nothing():
     fake = token_fake([server_auth(action="read")])
-    result, _ = run(influxdb2_token, token_params(), fake, check_mode=True)
+    result, _unused = run(influxdb2_token, token_params(), fake, check_mode=True)
     assert result["changed"] and result["replaced"] and fake.writes() == []
     assert not result["token_available"]
 
 
 def test_token_rotate():
     fake = token_fake([server_auth()])
-    result, _ = run(influxdb2_token, token_params(rotate=True), fake)
+    result, _unused = run(influxdb2_token, token_params(rotate=True), fake)
     assert result["replaced"] and result["replace_reason"] == "rotate was requested"
     assert result["diff"] == {"before": {"token": MASK}, "after": {"token": MASK}}
     assert len(fake.writes()) == 2
@@ -228,7 +228,7 @@ def test_token_rotate():
 
 def test_token_status_is_patched_in_place():
     fake = token_fake([server_auth()])
-    result, _ = run(influxdb2_token, token_params(status="inactive"), fake)
+    result, _unused = run(influxdb2_token, token_params(status="inactive"), fake)
     assert result["changed"] and not result["replaced"]
     assert [(w.method, w.body) for w in fake.writes()] == [("PATCH", {"status": "inactive"})]
 
@@ -238,13 +238,13 @@ def test_token_duplicates_are_an_error_for_present_and_all_go_for_absent():
     fake.on("DELETE", "/api/v2/authorizations/%s" % NEW_AUTH_ID, reply(204))
     with pytest.raises(InvalidInput, match="2 tokens in organization acme have the description 'writer'"):
         run(influxdb2_token, token_params(), fake)
-    result, _ = run(influxdb2_token, token_params(state="absent", permissions=None), fake)
+    result, _unused = run(influxdb2_token, token_params(state="absent", permissions=None), fake)
     assert result["changed"] and len(fake.writes()) == 2
 
 
 def test_token_absent_missing_is_unchanged():
     fake = token_fake([server_auth(description="someone else")])
-    result, _ = run(influxdb2_token, token_params(state="absent"), fake)
+    result, _unused = run(influxdb2_token, token_params(state="absent"), fake)
     assert not result["changed"] and fake.writes() == []
 
 
@@ -277,7 +277,7 @@ def dbrp_params(**overrides):
 
 def test_dbrp_virtual_mapping_counts_as_present():
     fake = dbrp_fake([mapping(virtual=True, dbrp_id=BUCKET_ID)])
-    result, _ = run(influxdb2_dbrp, dbrp_params(), fake)
+    result, _unused = run(influxdb2_dbrp, dbrp_params(), fake)
     assert not result["changed"] and fake.writes() == [] and result["dbrp"]["virtual"]
 
 
@@ -298,28 +298,28 @@ def test_dbrp_virtual_is_not_enough_when_more_is_asked(overrides):
 
 def test_dbrp_virtual_of_another_bucket_means_create():
     fake = dbrp_fake([mapping(virtual=True, dbrp_id=BUCKET_ID)])
-    result, _ = run(influxdb2_dbrp, dbrp_params(bucket="other"), fake)
+    result, _unused = run(influxdb2_dbrp, dbrp_params(bucket="other"), fake)
     assert result["changed"] and fake.writes()[0].body["bucketID"] == BUCKET2_ID
 
 
 def test_dbrp_second_mapping_is_not_default_unless_asked():
     fake = dbrp_fake([mapping(rp="weekly", default=True, dbrp_id="00000000000000f5")])
-    result, _ = run(influxdb2_dbrp, dbrp_params(), fake)
+    result, _unused = run(influxdb2_dbrp, dbrp_params(), fake)
     assert fake.writes()[0].body["default"] is False and result["dbrp"]["default"] is False
 
 
 def test_dbrp_stored_and_same_is_unchanged():
     fake = dbrp_fake([mapping()])
-    result, _ = run(influxdb2_dbrp, dbrp_params(default=True), fake)
+    result, _unused = run(influxdb2_dbrp, dbrp_params(default=True), fake)
     assert not result["changed"] and fake.writes() == []
 
 
 def test_dbrp_bucket_change_replaces():
     fake = dbrp_fake([mapping()])
-    result, _ = run(influxdb2_dbrp, dbrp_params(bucket="other"), fake, check_mode=True)
+    result, _unused = run(influxdb2_dbrp, dbrp_params(bucket="other"), fake, check_mode=True)
     assert result["changed"] and result["replaced"] and fake.writes() == []
     assert result["diff"] == {"before": {"bucket_id": BUCKET_ID}, "after": {"bucket_id": BUCKET2_ID}}
-    result, _ = run(influxdb2_dbrp, dbrp_params(bucket="other"), fake)
+    result, _unused = run(influxdb2_dbrp, dbrp_params(bucket="other"), fake)
     assert [(w.method, w.path) for w in fake.writes()] == [("DELETE", "/api/v2/dbrps/00000000000000f1"),
                                                            ("POST", "/api/v2/dbrps")]
     assert fake.writes()[1].body["default"] is True  # it was the default and stays so
@@ -335,21 +335,21 @@ def test_dbrp_default_false_on_the_only_mapping_warns_and_does_not_flap():
 
 def test_dbrp_default_moves_with_patch():
     fake = dbrp_fake([mapping(default=False), mapping(rp="weekly", default=True, dbrp_id="00000000000000f5")])
-    result, _ = run(influxdb2_dbrp, dbrp_params(default=True), fake)
+    result, _unused = run(influxdb2_dbrp, dbrp_params(default=True), fake)
     assert result["changed"] and [(w.method, w.body) for w in fake.writes()] == [("PATCH", {"default": True})]
     assert fake.writes()[0].query == {"orgID": ORG_ID}
 
 
 def test_dbrp_absent():
     fake = dbrp_fake([mapping()])
-    result, _ = run(influxdb2_dbrp, dbrp_params(state="absent", bucket=None), fake)
+    result, _unused = run(influxdb2_dbrp, dbrp_params(state="absent", bucket=None), fake)
     assert result["changed"] and fake.writes()[0].method == "DELETE"
     assert result["virtual_remains"] is True  # bucket "metrics" still answers as metrics/autogen
 
 
 def test_dbrp_absent_with_only_a_virtual_mapping_is_unchanged():
     fake = dbrp_fake([mapping(virtual=True, dbrp_id=BUCKET_ID)])
-    result, _ = run(influxdb2_dbrp, dbrp_params(state="absent", bucket=None), fake)
+    result, _unused = run(influxdb2_dbrp, dbrp_params(state="absent", bucket=None), fake)
     assert not result["changed"] and fake.writes() == [] and result["virtual_remains"]
 
 
@@ -384,7 +384,7 @@ def v1_params(**overrides):
 
 def test_v1_create_sets_the_password():
     fake = v1_fake()
-    result, _ = run(influxdb2_v1_auth, v1_params(), fake)
+    result, _unused = run(influxdb2_v1_auth, v1_params(), fake)
     assert result["changed"] and result["password_set"]
     create, password = fake.writes()
     assert create.body == {"orgID": ORG_ID, "token": "kapa", "status": "active", "description": "", "permissions": [
@@ -400,7 +400,7 @@ def test_v1_create_needs_a_password():
 
 def test_v1_unchanged_with_on_create_never_probes():
     fake = v1_fake(legacy(), password_works=False)
-    result, _ = run(influxdb2_v1_auth, v1_params(), fake)
+    result, _unused = run(influxdb2_v1_auth, v1_params(), fake)
     assert not result["changed"] and fake.writes() == []
     assert not [s for s in fake.sent if s.path == "/query"]
 
@@ -408,14 +408,14 @@ def test_v1_unchanged_with_on_create_never_probes():
 @pytest.mark.parametrize("works", [True, False])
 def test_v1_update_password_always_sets_only_a_wrong_password(works):
     fake = v1_fake(legacy(), password_works=works)
-    result, _ = run(influxdb2_v1_auth, v1_params(update_password="always"), fake)
+    result, _unused = run(influxdb2_v1_auth, v1_params(update_password="always"), fake)
     assert result["changed"] is (not works) and result["password_set"] is (not works)
     assert len(fake.writes()) == (0 if works else 1)
 
 
 def test_v1_inactive_password_cannot_be_checked_so_it_is_set():
     fake = v1_fake(legacy(status="inactive"))
-    result, _ = run(influxdb2_v1_auth, v1_params(update_password="always", status="inactive"), fake)
+    result, _unused = run(influxdb2_v1_auth, v1_params(update_password="always", status="inactive"), fake)
     assert result["changed"] and result["diff"] == {"before": {"password": MASK}, "after": {"password": MASK}}
 
 
@@ -424,14 +424,14 @@ def test_v1_permission_change_needs_password_then_replaces():
     with pytest.raises(InvalidInput, match="password: required to replace"):
         run(influxdb2_v1_auth, v1_params(password=None), fake)
     assert fake.writes() == []
-    result, _ = run(influxdb2_v1_auth, v1_params(), fake)
+    result, _unused = run(influxdb2_v1_auth, v1_params(), fake)
     assert result["replaced"] and [(w.method, w.path.rsplit("/", 1)[-1]) for w in fake.writes()] == [
         ("DELETE", AUTH_ID), ("POST", "authorizations"), ("POST", "password")]
 
 
 def test_v1_status_and_description_patch():
     fake = v1_fake(legacy())
-    result, _ = run(influxdb2_v1_auth, v1_params(status="inactive", description="kapacitor"), fake)
+    result, _unused = run(influxdb2_v1_auth, v1_params(status="inactive", description="kapacitor"), fake)
     assert result["changed"] and fake.writes()[0].body == {"status": "inactive", "description": "kapacitor"}
 
 
@@ -459,9 +459,9 @@ def test_setup_onboards_once():
     fake = FakeInflux().on("GET", "/api/v2/setup", reply(200, {"allowed": True}))
     fake.on("POST", "/api/v2/setup", reply(201, {"org": org(), "bucket": bucket(), "user": {"id": USER_ID, "name": "admin"},
                                                  "auth": {"token": "operator"}}))
-    result, _ = run(influxdb2_setup, setup_params(), fake, check_mode=True)
+    result, _unused = run(influxdb2_setup, setup_params(), fake, check_mode=True)
     assert result["changed"] and fake.writes() == []
-    result, _ = run(influxdb2_setup, setup_params(), fake)
+    result, _unused = run(influxdb2_setup, setup_params(), fake)
     assert result["changed"] and result["org"]["id"] == ORG_ID
     assert result["token_available"] is False and "token" not in result  # the caller gave it
 
@@ -469,14 +469,14 @@ def test_setup_onboards_once():
 def test_setup_returns_a_generated_token():
     fake = FakeInflux().on("GET", "/api/v2/setup", reply(200, {"allowed": True}))
     fake.on("POST", "/api/v2/setup", reply(201, {"auth": {"token": "generated"}}))
-    result, _ = run(influxdb2_setup, setup_params(token=None), fake)
+    result, _unused = run(influxdb2_setup, setup_params(token=None), fake)
     assert result["token_available"] and result["token"] == "generated"
 
 
 def test_setup_done_checks_the_token():
     fake = FakeInflux().on("GET", "/api/v2/setup", reply(200, {"allowed": False}))
     fake.on("GET", "/api/v2/orgs", reply(200, {"orgs": [org()]}), error(401, "unauthorized access", "unauthorized"))
-    result, _ = run(influxdb2_setup, setup_params(), fake)
+    result, _unused = run(influxdb2_setup, setup_params(), fake)
     assert not result["changed"] and result["already_setup"] and fake.writes() == []
     with pytest.raises(InvalidInput, match="already set up and rejects the given token"):
         run(influxdb2_setup, setup_params(), fake)
