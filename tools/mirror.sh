@@ -14,8 +14,11 @@ port=${TICKSTACK_MIRROR_PORT:-18600}
 pidfile=$cache/mirror.pid
 
 gateway() {
-  docker network inspect bridge -f '{{range .IPAM.Config}}{{.Gateway}}{{end}}' 2>/dev/null \
-    || ip -4 addr show docker0 2>/dev/null | awk '/inet /{sub(/\/.*/,"",$2); print $2; exit}'
+  local addr
+  # Docker 20.10 leaves the default bridge's IPAM gateway empty; docker0's address is the same.
+  addr=$(docker network inspect bridge -f '{{range .IPAM.Config}}{{.Gateway}}{{end}}' 2>/dev/null || true)
+  [ -n "$addr" ] || addr=$(ip -4 addr show docker0 2>/dev/null | awk '/inet /{sub(/\/.*/,"",$2); print $2; exit}')
+  printf '%s\n' "$addr"
 }
 
 running() { [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }
