@@ -2,37 +2,14 @@
 
 from __future__ import annotations
 
-import atexit
-import importlib
 import json
-import shutil
-import sys
-import tempfile
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
 
 
-def _put_collection_on_path():
-    """Make ``ansible_collections.tickstack.influx`` importable as this checkout."""
-    try:
-        importlib.import_module("ansible_collections.tickstack.influx.plugins.module_utils.http_client")
-        return
-    except ImportError:
-        pass
-    root = Path(tempfile.mkdtemp(prefix="tickstack-unit-"))
-    atexit.register(shutil.rmtree, root, True)  # removes the symlink, never the checkout
-    namespace = root / "ansible_collections" / "tickstack"
-    namespace.mkdir(parents=True)
-    (namespace / "influx").symlink_to(REPO)
-    sys.path.insert(0, str(root))
-    importlib.invalidate_caches()
-
-
-_put_collection_on_path()
+import collection_path  # noqa: E402,F401 pylint: disable=unused-import  # the collection on sys.path
 
 from ansible_collections.tickstack.influx.plugins.module_utils import kapacitor as k  # noqa: E402
 from ansible_collections.tickstack.influx.plugins.module_utils.http_client import (  # noqa: E402

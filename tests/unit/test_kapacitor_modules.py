@@ -9,38 +9,16 @@ tests see whether an update reached the running task.
 
 from __future__ import annotations
 
-import atexit
 import copy
 import fnmatch
-import importlib
 import json
-import shutil
-import sys
-import tempfile
-from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
 
 
-def _put_collection_on_path():
-    try:
-        importlib.import_module("ansible_collections.tickstack.influx.plugins.module_utils.http_client")
-        return
-    except ImportError:
-        pass
-    root = Path(tempfile.mkdtemp(prefix="tickstack-unit-"))
-    atexit.register(shutil.rmtree, root, True)  # removes the symlink, never the checkout
-    namespace = root / "ansible_collections" / "tickstack"
-    namespace.mkdir(parents=True)
-    (namespace / "influx").symlink_to(REPO)
-    sys.path.insert(0, str(root))
-    importlib.invalidate_caches()
-
-
-_put_collection_on_path()
+import collection_path  # noqa: E402,F401 pylint: disable=unused-import  # the collection on sys.path
 
 from ansible.module_utils.testing import patch_module_args  # noqa: E402
 
