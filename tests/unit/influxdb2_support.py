@@ -10,8 +10,6 @@ import json
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlsplit
 
-
-
 import collection_path  # noqa: E402,F401 pylint: disable=unused-import  # the collection on sys.path
 
 from ansible_collections.tickstack.influx.plugins.module_utils.http_client import Response  # noqa: E402

@@ -7,8 +7,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-
-
 import collection_path  # noqa: E402,F401 pylint: disable=unused-import  # the collection on sys.path
 
 from ansible_collections.tickstack.influx.plugins.module_utils import kapacitor as k  # noqa: E402

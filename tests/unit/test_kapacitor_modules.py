@@ -16,8 +16,6 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 
-
-
 import collection_path  # noqa: E402,F401 pylint: disable=unused-import  # the collection on sys.path
 
 from ansible.module_utils.testing import patch_module_args  # noqa: E402
