@@ -32,13 +32,11 @@ def normalize(value):
 class Differ(object):
     """Track before/after of the keys a module manages.
 
-    ``ordered``: keys whose list order matters (compared as is, not sorted).
-    ``secrets``: keys whose values are shown as a mask in the diff.
+    ``secrets``: keys whose values are shown as a mask in the diff. Lists compare as sets of items.
     """
 
-    def __init__(self, secrets=(), ordered=()):
+    def __init__(self, secrets=()):
         self.secrets = set(secrets)
-        self.ordered = set(ordered)
         self.before = {}
         self.after = {}
 
@@ -48,13 +46,7 @@ class Differ(object):
         A desired value of None means "not managed": it is never a change.
         Returns True when the key changed.
         """
-        if desired is None:
-            return False
-        if key in self.ordered:
-            same = current == desired
-        else:
-            same = normalize(current) == normalize(desired)
-        if same:
+        if desired is None or normalize(current) == normalize(desired):
             return False
         self.before[key] = copy.deepcopy(current)
         self.after[key] = copy.deepcopy(desired)
@@ -80,11 +72,6 @@ class Differ(object):
         return {"before": self._mask(self.before), "after": self._mask(self.after)}
 
 
-def state_diff(before, after, secrets=()):
-    """The diff for a create or a delete: one side is empty."""
-    def mask(data):
-        if not data:
-            return {}
-        return dict((k, MASK if k in secrets and v is not None else v) for k, v in data.items())
-
-    return {"before": mask(before), "after": mask(after)}
+def state_diff(before, after):
+    """The diff for a create or a delete: one side is empty (callers mask secrets with :data:`MASK`)."""
+    return {"before": dict(before or {}), "after": dict(after or {})}

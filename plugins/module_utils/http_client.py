@@ -12,9 +12,9 @@ modules, lookups and action plugins can all share it and turn them into one clea
 from __future__ import annotations
 
 import json
-import time
-
 import socket
+import time
+from http.client import HTTPException
 from ssl import SSLError
 from urllib.error import HTTPError, URLError
 from urllib.parse import quote, urlencode
@@ -22,9 +22,20 @@ from urllib.parse import quote, urlencode
 from ansible.module_utils.urls import ConnectionError as UrlsConnectionError
 from ansible.module_utils.urls import open_url
 
+from ansible_collections.tickstack.influx.plugins.module_utils.errors import TickstackError
 
-class ApiError(Exception):
-    """A request failed. ``status`` is the HTTP status, or None when no response arrived."""
+# How much of an unusable body an error quotes: enough to recognise a proxy's HTML page, never a dump.
+EXCERPT_CHARS = 120
+# Pagination stops here with an error instead of fetching forever from a server that ignores offset.
+MAX_PAGES = 100
+
+
+class ApiError(TickstackError):
+    """A request failed. ``status`` is the HTTP status, or None when no response arrived.
+
+    ``hint`` (default: the class's ``default_hint``) says what to check; a client for another service
+    sets its own hints, and ``service`` names the server in "cannot reach ..." messages.
+    """
 
     status = None
     default_hint = ""
@@ -37,19 +48,32 @@ class ApiError(Exception):
         self.method = method
         self.url = url
         self.body = body
+        self.hint = self.default_hint
+        self.service = None
 
     def __str__(self):
         where = "%s %s" % (self.method, self.url) if self.method and self.url else ""
         status = "HTTP %s" % self.status if self.status else ""
         prefix = ": ".join(p for p in (where, status) if p)
         text = "%s: %s" % (prefix, self.message) if prefix else self.message
-        if self.default_hint:
-            text = "%s (%s)" % (text, self.default_hint)
+        if self.hint:
+            text = "%s (%s)" % (text, self.hint)
         return text
+
+    def details(self):
+        """The ``fail_json`` fields of the call behind the error."""
+        found = {"status": self.status, "method": self.method, "url": self.url}
+        return dict((k, v) for k, v in found.items() if v)
 
 
 class ServerUnreachable(ApiError):
     default_hint = "check the url option and that the service is running and reachable"
+
+    def __str__(self):
+        if not self.service:
+            return super(ServerUnreachable, self).__str__()
+        text = "cannot reach %s at %s: %s" % (self.service, self.url or "the url", self.message)
+        return "%s (%s)" % (text, self.hint) if self.hint else text
 
 
 class AuthenticationFailed(ApiError):
@@ -82,6 +106,19 @@ class ServerError(ApiError):
     """5xx."""
 
 
+class UnexpectedResponse(ApiError):
+    """A success status whose body is not what the API sends: not JSON, truncated, or the wrong shape
+    (an HTML page from a proxy, a list where an object belongs). ``message`` quotes a short excerpt."""
+
+    default_hint = "is a proxy or another service answering at this url?"
+
+
+def excerpt(text, limit=EXCERPT_CHARS):
+    """The start of a body on one line, for messages."""
+    flat = " ".join((text or "").split())
+    return flat if len(flat) <= limit else flat[:limit] + "..."
+
+
 _STATUS_ERRORS = {
     400: InvalidRequest,
     401: AuthenticationFailed,
@@ -97,10 +134,14 @@ IDEMPOTENT_METHODS = frozenset(("GET", "HEAD", "PUT", "DELETE", "OPTIONS"))
 
 
 class Response(object):
+    """One HTTP reply. ``method`` and ``url`` are set by :meth:`HttpClient.request` for its errors."""
+
     def __init__(self, status, headers, body):
         self.status = status
         self.headers = dict((k.lower(), v) for k, v in (headers or {}).items())
         self.body = body if body is not None else b""
+        self.method = None
+        self.url = None
 
     @property
     def text(self):
@@ -109,10 +150,48 @@ class Response(object):
         return self.body
 
     def json(self):
+        """The decoded body (None when empty); a body that is not JSON is an :class:`UnexpectedResponse`."""
         text = self.text
         if not text.strip():
             return None
-        return json.loads(text)
+        try:
+            return json.loads(text)
+        except ValueError:
+            raise self.unexpected("the reply is not JSON") from None
+
+    def json_object(self, *required):
+        """The body as a JSON object (``{}`` when empty) holding every key in ``required``."""
+        data = self.json()
+        if data is None and not required:
+            return {}
+        if not isinstance(data, dict):
+            raise self.unexpected("expected a JSON object, got %s" % _kind(data))
+        missing = [key for key in required if data.get(key) in (None, "")]
+        if missing:
+            raise self.unexpected("the reply has no %s" % ", ".join(missing))
+        return data
+
+    def items(self, key, *required):
+        """The list of objects under ``key`` (``[]`` when missing), each holding the ``required`` keys."""
+        found = self.json_object().get(key)
+        if found is None:
+            return []
+        if not isinstance(found, list) or not all(isinstance(item, dict) for item in found):
+            raise self.unexpected("expected %r to be a list of objects, got %s" % (key, _kind(found)))
+        for item in found:
+            if any(item.get(k) in (None, "") for k in required):
+                raise self.unexpected("an item of %r has no %s" % (key, ", ".join(required)))
+        return found
+
+    def unexpected(self, why):
+        return UnexpectedResponse("%s: %r" % (why, excerpt(self.text)), status=self.status, method=self.method,
+                                  url=self.url, body=self.text)
+
+
+def _kind(value):
+    if value is None:
+        return "an empty body"
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}.get(type(value), "a number")
 
 
 def urls_transport(method, url, headers, data, options):
@@ -139,6 +218,9 @@ def urls_transport(method, url, headers, data, options):
             use_proxy=options.get("use_proxy", True),
         )
         return Response(resp.getcode(), dict(resp.headers.items()), resp.read())
+    except HTTPException as e:  # a reply cut off mid-body (IncompleteRead) or not HTTP at all
+        raise ServerUnreachable("broken reply: %s" % (type(e).__name__ if not str(e) else e),
+                                method=method, url=url) from e
     except HTTPError as e:
         try:
             body = e.read()
@@ -170,12 +252,13 @@ class HttpClient(object):
     """JSON over HTTP with auth headers, TLS options, retries and typed errors.
 
     ``transport`` is a callable ``(method, url, headers, data, options) -> Response``; tests pass a fake.
-    ``sleep`` is injectable so retry tests do not wait.
+    ``sleep`` is injectable so retry tests do not wait. ``service`` names the server in "cannot reach"
+    messages and ``hints`` (error class -> text) replaces the default hints for another service.
     """
 
     def __init__(self, base_url, headers=None, validate_certs=True, ca_path=None, client_cert=None,
                  client_key=None, timeout=10, url_username=None, url_password=None, retries=3,
-                 backoff=0.5, transport=None, sleep=time.sleep):
+                 backoff=0.5, transport=None, sleep=time.sleep, service=None, hints=None):
         if not base_url or "://" not in base_url:
             raise InvalidRequest("url must be an absolute http:// or https:// URL, got %r" % (base_url,))
         self.base_url = base_url.rstrip("/")
@@ -193,17 +276,21 @@ class HttpClient(object):
         self.backoff = backoff
         self.transport = transport or urls_transport
         self.sleep = sleep
+        self.service = service
+        self.hints = dict(hints or {})
 
     def url_for(self, path, query=None):
+        """``path`` under the base URL; a list value repeats its key (``fields=a&fields=b``)."""
         url = self.base_url + path
         if query:
             pairs = []
             for key, value in query.items():
-                if value is None:
-                    continue
-                if isinstance(value, bool):
-                    value = "true" if value else "false"
-                pairs.append((key, value))
+                for item in value if isinstance(value, (list, tuple)) else [value]:
+                    if item is None:
+                        continue
+                    if isinstance(item, bool):
+                        item = "true" if item else "false"
+                    pairs.append((key, item))
             if pairs:
                 url += "?" + urlencode(pairs)
         return url
@@ -214,10 +301,20 @@ class HttpClient(object):
 
         ``expect``: statuses that count as success (default: any 2xx).
         ``idempotent``: retry on connection errors, 429 and 5xx. Defaults to True for GET, PUT,
-        DELETE; pass True for a POST that is safe to repeat (a query).
+        DELETE; pass True for a POST that is safe to repeat (a query). A DELETE answered 404 after a
+        retry is done: the attempt that seemed to fail had deleted it.
         """
         method = method.upper()
         url = self.url_for(path, query)
+        try:
+            return self._send(method, url, json_body, data, content_type, expect, idempotent)
+        except ApiError as e:
+            e.service = self.service
+            if type(e) in self.hints:
+                e.hint = self.hints[type(e)]
+            raise
+
+    def _send(self, method, url, json_body, data, content_type, expect, idempotent):
         headers = dict(self.headers)
         headers.setdefault("Accept", "application/json")
         if json_body is not None:
@@ -240,10 +337,13 @@ class HttpClient(object):
                     raise
                 self._pause(attempt, None)
                 continue
+            resp.method, resp.url = method, url
             if resp.status in RETRY_STATUSES and not last:
                 self._pause(attempt, resp)
                 continue
             if (expect is not None and resp.status in expect) or (expect is None and 200 <= resp.status < 300):
+                return resp
+            if method == "DELETE" and resp.status == 404 and attempt > 0:
                 return resp
             raise self._error(method, url, resp)
         raise ServerUnreachable("no response after %d attempts" % attempts, method=method, url=url)  # pragma: no cover
@@ -267,42 +367,63 @@ class HttpClient(object):
             cls = ApiError
         return cls(message, status=resp.status, method=method, url=url, body=resp.text)
 
-    # Convenience wrappers returning decoded JSON (None for an empty body).
-    def get(self, path, query=None, **kwargs):
-        return self.request("GET", path, query=query, **kwargs).json()
+    # Convenience wrappers: the reply as a JSON object ({} for an empty body) holding ``required`` keys.
+    def get(self, path, query=None, required=(), **kwargs):
+        return self.request("GET", path, query=query, **kwargs).json_object(*required)
 
-    def post(self, path, body=None, query=None, **kwargs):
-        return self.request("POST", path, query=query, json_body=body, **kwargs).json()
+    def post(self, path, body=None, query=None, required=(), **kwargs):
+        return self.request("POST", path, query=query, json_body=body, **kwargs).json_object(*required)
 
-    def patch(self, path, body=None, query=None, **kwargs):
-        return self.request("PATCH", path, query=query, json_body=body, **kwargs).json()
-
-    def put(self, path, body=None, query=None, **kwargs):
-        return self.request("PUT", path, query=query, json_body=body, **kwargs).json()
+    def patch(self, path, body=None, query=None, required=(), **kwargs):
+        return self.request("PATCH", path, query=query, json_body=body, **kwargs).json_object(*required)
 
     def delete(self, path, query=None, **kwargs):
-        return self.request("DELETE", path, query=query, **kwargs).json()
+        self.request("DELETE", path, query=query, **kwargs)
 
-    def get_or_none(self, path, query=None):
-        """GET that returns None for 404 instead of raising."""
+    def items(self, path, key, query=None, required=("id",)):
+        """GET a list: the objects under ``key``, each holding the ``required`` keys."""
+        return self.request("GET", path, query=query).items(key, *required)
+
+    def get_or_none(self, path, query=None, required=("id",)):
+        """GET one object; None for 404 instead of raising."""
         try:
-            return self.get(path, query=query)
+            return self.get(path, query=query, required=required)
         except NotFound:
             return None
 
-    def paginate(self, path, key, query=None, limit=100, offset_param="offset", limit_param="limit"):
-        """Yield every item of an offset-paginated list (InfluxDB lists default to 20 a page)."""
-        offset = 0
-        while True:
+    def paginate(self, path, key, query=None, limit=100, offset_param="offset", limit_param="limit",
+                 required=()):
+        """Yield every item of an offset-paginated list (InfluxDB lists default to 20 a page).
+
+        Stops with an :class:`UnexpectedResponse` after :data:`MAX_PAGES` pages or when a page repeats
+        the one before (a server that ignores the offset would otherwise be read forever).
+        """
+        offset, previous = 0, None
+        for _page in range(MAX_PAGES):
             page_query = dict(query or {})
             page_query[offset_param] = offset
             page_query[limit_param] = limit
-            page = self.get(path, query=page_query) or {}
-            items = page.get(key) or []
+            resp = self.request("GET", path, query=page_query)
+            items = resp.items(key, *required) if required else _plain_items(resp, key)
+            if items and items == previous:
+                raise resp.unexpected("page at offset %d repeats the page before it (the server ignores %s)"
+                                      % (offset, offset_param))
             yield from items
             if len(items) < limit:
                 return
             offset += len(items)
+            previous = items
+        raise UnexpectedResponse("more than %d pages of %d; stopped reading (the server ignores %s?)"
+                                 % (MAX_PAGES, limit, offset_param), method="GET", url=self.url_for(path, query))
+
+
+def _plain_items(resp, key):
+    found = resp.json_object().get(key)
+    if found is None:
+        return []
+    if not isinstance(found, list):
+        raise resp.unexpected("expected %r to be a list, got %s" % (key, _kind(found)))
+    return found
 
 
 def path_quote(value):

@@ -6,8 +6,9 @@
 
 Endpoints and payloads follow InfluxDB's own handlers (v2.7/v2.9): ``tenant/http_server_*.go``,
 ``authorization/http_server.go``, ``v1/authorization/http_server.go`` and ``dbrp/http_server_dbrp.go``.
-Like :mod:`http`, it never calls ``fail_json``: API failures raise :class:`ApiError` subclasses and
-bad module input raises :class:`InvalidInput`; the modules turn both into one message.
+Like :mod:`.http_client`, it never calls ``fail_json``: API failures raise :class:`ApiError` subclasses
+(a reply that is not the JSON object the API sends is an ``UnexpectedResponse``) and bad module input
+raises :class:`~.errors.InvalidInput`; the module runner turns both into one message.
 """
 
 from __future__ import annotations
@@ -17,14 +18,16 @@ import re
 
 from ansible.module_utils.basic import env_fallback
 
+from ansible_collections.tickstack.influx.plugins.module_utils.errors import InvalidInput
 from ansible_collections.tickstack.influx.plugins.module_utils.http_client import (
-    ApiError,
     AuthenticationFailed,
     HttpClient,
     NotFound,
     PermissionDenied,
     path_quote,
 )
+
+__all__ = ["InvalidInput"]  # modules import it from here with the client
 
 DEFAULT_URL = "http://localhost:8086"
 # The server refuses page sizes above this (influxdb.MaxPageSize); its default page is 20.
@@ -47,10 +50,6 @@ _ID_RE = re.compile(r"^[0-9a-f]{16}$")
 _PERMISSION_MESSAGE_RE = re.compile(r"^(read|write):\S* is unauthorized")
 # What 2.9 puts where a hashed token's value used to be.
 _REDACTED_TOKENS = frozenset(("", "REDACTED"))
-
-
-class InvalidInput(Exception):
-    """The module's input cannot work; the message names the option and the reason."""
 
 
 # --------------------------------------------------------------------------------------------------
@@ -95,15 +94,9 @@ def client_from_module(module, require_token=False, transport=None):
     )
 
 
-def failure(error, action):
-    """Keyword arguments for ``fail_json``: what was being done, then why it failed."""
-    result = {"msg": "%s: %s" % (action, error)}
-    if isinstance(error, ApiError):
-        if error.status:
-            result["status"] = error.status
-        if error.url:
-            result["url"] = error.url
-    return result
+def connect(module):
+    """The client of a module that needs a token (every one but setup and info)."""
+    return client_from_module(module, require_token=True)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -111,9 +104,12 @@ def failure(error, action):
 # --------------------------------------------------------------------------------------------------
 
 _DURATION_UNITS = (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
-_DURATION_SECONDS = dict(_DURATION_UNITS)
-_DURATION_PART_RE = re.compile(r"(\d+)(w|d|h|m|s)")
-_DURATION_RE = re.compile(r"^(?:\d+(?:w|d|h|m|s))+$")
+# What the influx CLI accepts (its duration.RawDurationToTimeDuration: Go's time.ParseDuration plus d
+# and w), in nanoseconds. Units are case-sensitive: "M" (month? minute?) and "mo"/"y" are refused.
+_DURATION_NANOS = {"w": 604800 * 10 ** 9, "d": 86400 * 10 ** 9, "h": 3600 * 10 ** 9, "m": 60 * 10 ** 9,
+                   "s": 10 ** 9, "ms": 10 ** 6, "us": 10 ** 3, "\u00b5s": 10 ** 3, "ns": 1}
+_DURATION_PART_RE = re.compile(r"(\d+)(ns|us|\u00b5s|ms|s|m|h|d|w)")
+_DURATION_RE = re.compile(r"^(?:\d+(?:ns|us|\u00b5s|ms|s|m|h|d|w))+$")
 _INFINITE = frozenset(("0", "inf", "infinite", "forever", "never"))
 
 
@@ -131,16 +127,26 @@ def parse_duration(value, option="retention"):
         if value < 0:
             raise InvalidInput("%s: a duration cannot be negative, got %d" % (option, value))
         return value
-    text = str(value).strip().lower().replace(" ", "")
+    text = str(value).strip().replace(" ", "")
+    if "M" in text:
+        raise InvalidInput("%s: %r is ambiguous: M could mean months or minutes; write m for minutes, or the "
+                           "length in days (months and years have no fixed length)" % (option, value))
+    text = text.lower()  # 2D, 12H: the other units read the same in either case
     if text in _INFINITE:
         return 0
     if text.isdigit():
         return int(text)
     if not _DURATION_RE.match(text):
         raise InvalidInput(
-            "%s: %r is not a duration; use a whole number with a unit w, d, h, m or s (30d, 1h30m), "
-            "seconds as a number, or 0/infinite for no expiry" % (option, value))
-    return sum(int(amount) * _DURATION_SECONDS[unit] for amount, unit in _DURATION_PART_RE.findall(text))
+            "%s: %r is not a duration; use whole numbers with the units w, d, h, m (minutes), s, ms, us or ns "
+            "(30d, 1h30m), seconds as a number, or 0/infinite for no expiry; months and years (mo, y) have no "
+            "fixed length and are refused" % (option, value))
+    nanos = sum(int(amount) * _DURATION_NANOS[unit] for amount, unit in _DURATION_PART_RE.findall(text))
+    seconds, rest = divmod(nanos, 10 ** 9)
+    if rest:
+        raise InvalidInput("%s: %r is not a whole number of seconds; InfluxDB keeps retention in seconds"
+                           % (option, value))
+    return seconds
 
 
 def format_duration(seconds, zero="infinite"):
@@ -342,11 +348,15 @@ class InfluxDB2Client(object):
 
     def health(self):
         """``/health``: name, status, version and commit (no token needed)."""
-        return self.http.get("/health")
+        return self.http.get("/health", required=("status",))
 
     def setup_allowed(self):
         """True while the instance has not been onboarded."""
-        return bool((self.http.get("/api/v2/setup") or {}).get("allowed"))
+        resp = self.http.request("GET", "/api/v2/setup")
+        allowed = resp.json_object().get("allowed")
+        if not isinstance(allowed, bool):
+            raise resp.unexpected("expected {\"allowed\": true|false}")
+        return allowed
 
     def setup(self, username, password, org, bucket, retention_seconds=None, token=None):
         body = {"username": username, "password": password, "org": org, "bucket": bucket}
@@ -354,7 +364,11 @@ class InfluxDB2Client(object):
             body["retentionPeriodSeconds"] = retention_seconds
         if token:
             body["token"] = token
-        return self.http.post("/api/v2/setup", body)
+        resp = self.http.request("POST", "/api/v2/setup", json_body=body)
+        made = resp.json_object()
+        if not all(isinstance(made.get(key, {}), dict) for key in ("org", "bucket", "user", "auth")):
+            raise resp.unexpected("expected the org, bucket, user and auth the setup made")
+        return made
 
     def check_token(self):
         """Raise AuthenticationFailed when the token is rejected (any valid token may list orgs)."""
@@ -363,11 +377,11 @@ class InfluxDB2Client(object):
     # -- organizations -----------------------------------------------------------------------------
 
     def list_orgs(self):
-        return list(self.http.paginate("/api/v2/orgs", "orgs", limit=MAX_PAGE_SIZE))
+        return list(self.http.paginate("/api/v2/orgs", "orgs", limit=MAX_PAGE_SIZE, required=("id",)))
 
     def find_org(self, name):
         try:
-            orgs = (self.http.get("/api/v2/orgs", query={"org": name}) or {}).get("orgs") or []
+            orgs = self.http.items("/api/v2/orgs", "orgs", query={"org": name})
         except NotFound:
             return None
         return next((o for o in orgs if o.get("name") == name), None)
@@ -402,10 +416,10 @@ class InfluxDB2Client(object):
         body = {"name": name}
         if description is not None:
             body["description"] = description
-        return self.http.post("/api/v2/orgs", body)
+        return self.http.post("/api/v2/orgs", body, required=("id",))
 
     def update_org(self, org_id, changes):
-        return self.http.patch("/api/v2/orgs/%s" % path_quote(org_id), changes)
+        return self.http.patch("/api/v2/orgs/%s" % path_quote(org_id), changes, required=("id",))
 
     def delete_org(self, org_id):
         self.http.delete("/api/v2/orgs/%s" % path_quote(org_id))
@@ -414,7 +428,7 @@ class InfluxDB2Client(object):
 
     def find_user(self, name):
         try:
-            users = (self.http.get("/api/v2/users", query={"name": name}) or {}).get("users") or []
+            users = self.http.items("/api/v2/users", "users", query={"name": name})
         except NotFound:
             return None
         return next((u for u in users if u.get("name") == name), None)
@@ -430,7 +444,8 @@ class InfluxDB2Client(object):
     def list_buckets(self, org_id=None, name=None):
         query = {"orgID": org_id, "name": name}
         try:
-            return list(self.http.paginate("/api/v2/buckets", "buckets", query=query, limit=MAX_PAGE_SIZE))
+            return list(self.http.paginate("/api/v2/buckets", "buckets", query=query, limit=MAX_PAGE_SIZE,
+                                           required=("id",)))
         except NotFound:  # a name filter that matches nothing is a 404
             if name:
                 return []
@@ -458,10 +473,10 @@ class InfluxDB2Client(object):
         body = {"orgID": org_id, "name": name, "retentionRules": bucket_rules(retention_seconds, shard_group_seconds)}
         if description is not None:
             body["description"] = description
-        return self.http.post("/api/v2/buckets", body)
+        return self.http.post("/api/v2/buckets", body, required=("id",))
 
     def update_bucket(self, bucket_id, changes):
-        return self.http.patch("/api/v2/buckets/%s" % path_quote(bucket_id), changes)
+        return self.http.patch("/api/v2/buckets/%s" % path_quote(bucket_id), changes, required=("id",))
 
     def delete_bucket(self, bucket_id):
         self.http.delete("/api/v2/buckets/%s" % path_quote(bucket_id))
@@ -470,13 +485,13 @@ class InfluxDB2Client(object):
 
     def list_authorizations(self, org_id=None, user_id=None):
         query = {"orgID": org_id, "userID": user_id}
-        return (self.http.get("/api/v2/authorizations", query=query) or {}).get("authorizations") or []
+        return self.http.items("/api/v2/authorizations", "authorizations", query=query)
 
     def create_authorization(self, org_id, description, permissions, status="active", user_id=None):
         body = {"orgID": org_id, "description": description, "permissions": permissions, "status": status}
         if user_id:
             body["userID"] = user_id
-        return self.http.post("/api/v2/authorizations", body)
+        return self.http.post("/api/v2/authorizations", body, required=("id",))
 
     def update_authorization(self, auth_id, changes):
         return self.http.patch("/api/v2/authorizations/%s" % path_quote(auth_id), changes)
@@ -556,13 +571,13 @@ class InfluxDB2Client(object):
     def find_legacy_authorization(self, username):
         """The v1 authorization whose username is ``username`` (usernames are unique per instance)."""
         try:
-            found = (self.http.get("/private/legacy/authorizations", query={"token": username}) or {})
+            found = self.http.items("/private/legacy/authorizations", "authorizations", query={"token": username})
         except NotFound:
             return None
-        return next((a for a in found.get("authorizations") or [] if a.get("token") == username), None)
+        return next((a for a in found if a.get("token") == username), None)
 
     def list_legacy_authorizations(self, org_id=None):
-        found = (self.http.get("/private/legacy/authorizations") or {}).get("authorizations") or []
+        found = self.http.items("/private/legacy/authorizations", "authorizations")
         # The server ignores its own org filter here, so filter on our side.
         return [a for a in found if org_id is None or a.get("orgID") == org_id]
 
@@ -572,14 +587,14 @@ class InfluxDB2Client(object):
                 "description": description or ""}
         if user_id:
             body["userID"] = user_id
-        return self.http.post("/private/legacy/authorizations", body)
+        return self.http.post("/private/legacy/authorizations", body, required=("id",))
 
     def set_legacy_password(self, auth_id, password):
         self.http.request("POST", "/private/legacy/authorizations/%s/password" % path_quote(auth_id),
                           json_body={"password": password})
 
     def update_legacy_authorization(self, auth_id, changes):
-        return self.http.patch("/private/legacy/authorizations/%s" % path_quote(auth_id), changes)
+        return self.http.patch("/private/legacy/authorizations/%s" % path_quote(auth_id), changes, required=("id",))
 
     def delete_legacy_authorization(self, auth_id):
         self.http.delete("/private/legacy/authorizations/%s" % path_quote(auth_id))
@@ -588,11 +603,12 @@ class InfluxDB2Client(object):
         """True when the 1.x API accepts ``username``/``password`` (Basic auth).
 
         A GET /query without ``q`` passes authentication and then fails with 400, so it proves the
-        password without reading or writing anything.
+        password without reading or writing anything. Only 401/403 mean "no": a 5xx or 429 (after the
+        retries) or any other answer is an error, never taken for a working password.
         """
         basic = base64.b64encode(("%s:%s" % (username, password)).encode("utf-8")).decode("ascii")
         probe = HttpClient(self.url, headers={"Authorization": "Basic %s" % basic}, **self._tls)
-        resp = probe.request("GET", "/query", expect=range(100, 600))
+        resp = probe.request("GET", "/query", expect=(200, 204, 400, 401, 403))
         return resp.status not in (401, 403)
 
     # -- DBRP mappings ---------------------------------------------------------------------------
@@ -600,16 +616,21 @@ class InfluxDB2Client(object):
     def list_dbrps(self, org_id, database=None, retention_policy=None, bucket_id=None):
         """Physical and virtual mappings (2.x lists a ``virtual: true`` one for every bucket)."""
         query = {"orgID": org_id, "db": database, "rp": retention_policy, "bucketID": bucket_id}
-        return (self.http.get("/api/v2/dbrps", query=query) or {}).get("content") or []
+        return self.http.items("/api/v2/dbrps", "content", query=query)
 
     def create_dbrp(self, org_id, database, retention_policy, bucket_id, default=False):
         body = {"orgID": org_id, "database": database, "retention_policy": retention_policy,
                 "bucketID": bucket_id, "default": bool(default)}
-        return self.http.post("/api/v2/dbrps", body)
+        return self.http.post("/api/v2/dbrps", body, required=("id",))
 
     def update_dbrp(self, org_id, dbrp_id, changes):
-        resp = self.http.patch("/api/v2/dbrps/%s" % path_quote(dbrp_id), changes, query={"orgID": org_id})
-        return (resp or {}).get("content") or resp
+        resp = self.http.request("PATCH", "/api/v2/dbrps/%s" % path_quote(dbrp_id), json_body=changes,
+                                 query={"orgID": org_id})
+        found = resp.json_object()
+        found = found.get("content") if isinstance(found.get("content"), dict) else found
+        if not found.get("id"):
+            raise resp.unexpected("expected the updated mapping")
+        return found
 
     def delete_dbrp(self, org_id, dbrp_id):
         self.http.delete("/api/v2/dbrps/%s" % path_quote(dbrp_id), query={"orgID": org_id})

@@ -4,9 +4,10 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The Kapacitor 1.x API client shared by the ``kapacitor_*`` modules, plus what they need to compare.
 
-Built on :mod:`.http` (standard library only). It never calls ``fail_json``: API failures are the
-typed :class:`~.http.ApiError` subclasses and bad input is :class:`ValueError`; modules turn both into
-one message with :func:`describe_error`.
+Built on :mod:`.http_client` (standard library only). It never calls ``fail_json``: API failures are
+the typed :class:`~.http_client.ApiError` subclasses (with Kapacitor's own hints), bad input is
+:class:`~.errors.InvalidInput` and a change that failed midway is :class:`KapacitorFailure`; the module
+runner turns them all into one message.
 
 The API shapes come from Kapacitor 1.8's own source (``services/task_store/service.go``,
 ``client/v1/client.go``, ``services/alert/api.go``, ``tick/ast/lex.go``):
@@ -26,10 +27,10 @@ import re
 from ansible.module_utils.basic import env_fallback
 from ansible.module_utils.errors import AnsibleFallbackNotFound
 from ansible.module_utils.parsing.convert_bool import boolean
-from ansible.module_utils.six.moves.urllib.parse import urlencode, urlsplit, urlunsplit, unquote
+from ansible.module_utils.six.moves.urllib.parse import urlsplit, urlunsplit, unquote
 
+from ansible_collections.tickstack.influx.plugins.module_utils.errors import InvalidInput, OperationFailed
 from ansible_collections.tickstack.influx.plugins.module_utils.http_client import (
-    ApiError,
     AuthenticationFailed,
     HttpClient,
     NotFound,
@@ -43,7 +44,6 @@ API = "/kapacitor/v1"
 USER_AGENT = "ansible-tickstack.influx"
 
 TASK_TYPES = ("stream", "batch")
-TASK_STATUSES = ("enabled", "disabled")
 VAR_TYPES = ("bool", "int", "float", "string", "regex", "duration", "lambda", "list", "star")
 
 
@@ -92,6 +92,15 @@ def split_url_credentials(url):
     return clean, unquote(username) or None, unquote(password) if _sep else None
 
 
+# What to check, by error, when the server is Kapacitor (the defaults speak of InfluxDB tokens).
+HINTS = {
+    ServerUnreachable: "check the url option and that kapacitord is running",
+    AuthenticationFailed: ("Kapacitor has [http] auth-enabled = true and rejected the credentials; "
+                           "check the username and password options"),
+    PermissionDenied: "the Kapacitor user lacks the privilege for this call",
+}
+
+
 def client_from_params(params, transport=None, sleep=None):
     """Build a :class:`KapacitorClient` from module parameters (the ``kapacitor_argument_spec`` keys)."""
     url, url_user, url_password = split_url_credentials(params.get("url") or DEFAULT_URL)
@@ -100,7 +109,7 @@ def client_from_params(params, transport=None, sleep=None):
     if password is None and username == url_user:
         password = url_password
     if password and not username:
-        raise ValueError("password is set but username is not: Kapacitor's basic auth needs both")
+        raise InvalidInput("password is set but username is not: Kapacitor's basic auth needs both")
     kwargs = {}
     if sleep is not None:
         kwargs["sleep"] = sleep
@@ -115,64 +124,27 @@ def client_from_params(params, transport=None, sleep=None):
         url_username=username,
         url_password=password or "",
         transport=transport,
+        service="Kapacitor",
+        hints=HINTS,
         **kwargs
     )
     return KapacitorClient(http)
 
 
-def describe_error(error, action=None):
-    """One clear sentence for a failed call, without the InfluxDB-specific hints of :mod:`.http`."""
-    if isinstance(error, ValueError) and not isinstance(error, ApiError):
-        text = str(error)
-        return "%s: %s" % (action, text) if action else text
-    where = "%s %s" % (error.method, error.url) if error.method and error.url else ""
-    if isinstance(error, ServerUnreachable):
-        detail = "cannot reach Kapacitor at %s: %s" % (error.url or "the url", error.message)
-        hint = "check the url option and that kapacitord is running"
-    else:
-        status = "HTTP %s" % error.status if error.status else ""
-        detail = ": ".join(p for p in (where, status, error.message) if p)
-        if isinstance(error, AuthenticationFailed):
-            hint = ("Kapacitor has [http] auth-enabled = true and rejected the credentials; "
-                    "check the username and password options")
-        elif isinstance(error, PermissionDenied):
-            hint = "the Kapacitor user lacks the privilege for this call"
-        else:
-            hint = ""
-    text = "%s (%s)" % (detail, hint) if hint else detail
-    return "%s: %s" % (action, text) if action else text
+def connect(module, ping=True):
+    """The client of a module; with ``ping``, proven to be talking to Kapacitor before anything else."""
+    client = client_from_params(module.params)
+    if ping:
+        client.ping()
+    return client
 
 
-def failure(error, action=None):
-    """Keyword arguments for ``fail_json``: the message, and the HTTP status and URL when there was a call."""
-    result = {"msg": describe_error(error, action)}
-    result.update(_call_details(error))
-    return result
-
-
-def _call_details(error):
-    details = {}
-    if isinstance(error, ApiError):
-        if error.status:
-            details["status"] = error.status
-        if error.url:
-            details["url"] = error.url
-    return details
-
-
-class KapacitorFailure(Exception):
+class KapacitorFailure(OperationFailed):
     """A failure whose message is ready for the user (it says what was left behind).
 
-    ``cause``, the :class:`ApiError` behind it, adds its HTTP status and URL to ``fail_json``.
+    ``cause``, the :class:`~.http_client.ApiError` behind it, adds its HTTP status, method and URL to
+    ``fail_json``.
     """
-
-    def __init__(self, msg, cause=None):
-        super(KapacitorFailure, self).__init__(msg)
-        self.msg = msg
-        self.details = _call_details(cause)
-
-    def fail_kwargs(self):
-        return dict(self.details, msg=self.msg)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -210,30 +182,15 @@ class KapacitorClient(object):
                                      query={"script-format": "raw", "dot-view": "attributes"})
 
     def list_tasks(self, pattern=None, fields=None):
-        query = {"script-format": "raw"}
-        if pattern:
-            query["pattern"] = pattern
-        if fields:
-            # ``fields`` repeats in the query string: list of pairs is what urlencode takes.
-            return list(self._paginate_fields(API + "/tasks", "tasks", query, fields))
-        return list(self.http.paginate(API + "/tasks", "tasks", query=query))
-
-    def _paginate_fields(self, path, key, query, fields):
-        offset, limit = 0, 100
-        while True:
-            pairs = sorted(query.items()) + [("fields", f) for f in fields] + [("offset", offset), ("limit", limit)]
-            resp = self.http.request("GET", path + "?" + urlencode(pairs))
-            items = (resp.json() or {}).get(key) or []
-            yield from items
-            if len(items) < limit:
-                return
-            offset += len(items)
+        """Every task; ``fields`` (repeated in the query) limits what each one carries."""
+        query = {"script-format": "raw", "pattern": pattern or None, "fields": list(fields or [])}
+        return list(self.http.paginate(API + "/tasks", "tasks", query=query, required=("id",)))
 
     def create_task(self, body):
-        return self.http.post(API + "/tasks", body)
+        return self.http.post(API + "/tasks", body, required=("id",))
 
     def update_task(self, task_id, body):
-        return self.http.patch(API + "/tasks/" + path_quote(task_id), body)
+        return self.http.patch(API + "/tasks/" + path_quote(task_id), body, required=("id",))
 
     def delete_task(self, task_id):
         self.http.request("DELETE", API + "/tasks/" + path_quote(task_id), expect=(204, 404))
@@ -247,13 +204,13 @@ class KapacitorClient(object):
         query = {"script-format": "raw"}
         if pattern:
             query["pattern"] = pattern
-        return list(self.http.paginate(API + "/templates", "templates", query=query))
+        return list(self.http.paginate(API + "/templates", "templates", query=query, required=("id",)))
 
     def create_template(self, body):
-        return self.http.post(API + "/templates", body)
+        return self.http.post(API + "/templates", body, required=("id",))
 
     def update_template(self, template_id, body):
-        return self.http.patch(API + "/templates/" + path_quote(template_id), body)
+        return self.http.patch(API + "/templates/" + path_quote(template_id), body, required=("id",))
 
     def delete_template(self, template_id):
         self.http.request("DELETE", API + "/templates/" + path_quote(template_id), expect=(204, 404))
@@ -261,22 +218,21 @@ class KapacitorClient(object):
     # Alert topics and their handlers ---------------------------------------------------------
     def list_topics(self, pattern=None):
         query = {"pattern": pattern} if pattern else None
-        return (self.http.get(API + "/alerts/topics", query=query) or {}).get("topics") or []
+        return self.http.items(API + "/alerts/topics", "topics", query=query)
 
     def list_handlers(self, topic):
-        path = "%s/alerts/topics/%s/handlers" % (API, path_quote(topic))
-        return (self.http.get(path) or {}).get("handlers") or []
+        return self.http.items("%s/alerts/topics/%s/handlers" % (API, path_quote(topic)), "handlers")
 
     def get_handler(self, topic, handler_id):
         return self.http.get_or_none(self._handler_path(topic, handler_id))
 
     def create_handler(self, topic, body):
-        return self.http.post("%s/alerts/topics/%s/handlers" % (API, path_quote(topic)), body)
+        return self.http.post("%s/alerts/topics/%s/handlers" % (API, path_quote(topic)), body, required=("id",))
 
     def replace_handler(self, topic, handler_id, body):
         # Kapacitor answers a handler it cannot build with 500: retrying would only repeat that.
         return self.http.request("PUT", self._handler_path(topic, handler_id), json_body=body,
-                                 idempotent=False).json()
+                                 idempotent=False).json_object("id")
 
     def delete_handler(self, topic, handler_id):
         self.http.request("DELETE", self._handler_path(topic, handler_id), expect=(204, 404))
@@ -510,44 +466,44 @@ def wire_var(name, spec):
     """A var as the API takes it: ``{"type", "value", "description"}``.
 
     ``spec`` is a plain value (bool, int, float, string or list: the type follows) or a dict with
-    ``type``, ``value`` and optional ``description``. Raises :class:`ValueError` with the var's name.
+    ``type``, ``value`` and optional ``description``. Raises :class:`~.errors.InvalidInput` with the var's name.
     """
     if isinstance(spec, dict):
         unknown = sorted(set(spec) - {"type", "value", "description"})
         if unknown:
-            raise ValueError("var %s: unknown keys %s (use type, value, description)" % (name, ", ".join(unknown)))
+            raise InvalidInput("var %s: unknown keys %s (use type, value, description)" % (name, ", ".join(unknown)))
         if "type" not in spec:
-            raise ValueError("var %s: a dict needs a type (one of %s)" % (name, ", ".join(VAR_TYPES)))
+            raise InvalidInput("var %s: a dict needs a type (one of %s)" % (name, ", ".join(VAR_TYPES)))
         var_type, value, description = spec["type"], spec.get("value"), spec.get("description") or ""
     else:
         var_type, value, description = _infer_var_type(spec), spec, ""
         if var_type is None:
-            raise ValueError("var %s: cannot tell the type of %r; give it as {type: ..., value: ...}" % (name, spec))
+            raise InvalidInput("var %s: cannot tell the type of %r; give it as {type: ..., value: ...}" % (name, spec))
     if var_type not in VAR_TYPES:
-        raise ValueError("var %s: unknown type %r (one of %s)" % (name, var_type, ", ".join(VAR_TYPES)))
+        raise InvalidInput("var %s: unknown type %r (one of %s)" % (name, var_type, ", ".join(VAR_TYPES)))
     return {"type": var_type, "value": _coerce_var(name, var_type, value), "description": str(description)}
 
 
 def _coerce_var(name, var_type, value):
     if var_type == "star":
         if value not in (None, "", "*"):
-            raise ValueError("var %s: a star var has no value" % name)
+            raise InvalidInput("var %s: a star var has no value" % name)
         return None
     if value is None:
-        raise ValueError("var %s: a %s var needs a value" % (name, var_type))
+        raise InvalidInput("var %s: a %s var needs a value" % (name, var_type))
     if var_type == "list":
         if not isinstance(value, (list, tuple)):
-            raise ValueError("var %s: a list var takes a list, got %r" % (name, value))
+            raise InvalidInput("var %s: a list var takes a list, got %r" % (name, value))
         return [wire_var("%s[%d]" % (name, index), item) for index, item in enumerate(value)]
     if var_type == "duration" and isinstance(value, str):
         try:
             return parse_duration(value)
         except ValueError as e:
-            raise ValueError("var %s: %s" % (name, e)) from None
+            raise InvalidInput("var %s: %s" % (name, e)) from None
     try:
         return _SCALARS[var_type](value)
     except (TypeError, ValueError):
-        raise ValueError("var %s: %r is not a valid %s" % (name, value, var_type)) from None
+        raise InvalidInput("var %s: %r is not a valid %s" % (name, value, var_type)) from None
 
 
 def _strict_int(value):

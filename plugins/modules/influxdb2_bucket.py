@@ -107,19 +107,18 @@ bucket:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tickstack.influx.plugins.module_utils.compare import Differ, state_diff
-from ansible_collections.tickstack.influx.plugins.module_utils.http_client import ApiError
 from ansible_collections.tickstack.influx.plugins.module_utils.influxdb2 import (
     InvalidInput,
     bucket_retention,
     bucket_summary,
-    client_from_module,
+    connect,
     default_shard_group_duration,
-    failure,
     format_duration,
     influxdb2_argument_spec,
     parse_duration,
     validate_bucket_name,
 )
+from ansible_collections.tickstack.influx.plugins.module_utils.runner import run_module
 
 MIN_DURATION = 3600  # meta.MinRetentionPolicyDuration
 
@@ -215,15 +214,8 @@ def main():
         ),
         supports_check_mode=True,
     )
-    try:
-        result = ensure(module, client_from_module(module, require_token=True))
-    except InvalidInput as e:
-        module.fail_json(msg=str(e))
-    except ApiError as e:
-        module.fail_json(**failure(e, "cannot manage bucket %r" % module.params["name"]))
-    if not module._diff:
-        result.pop("diff", None)
-    module.exit_json(**result)
+    run_module(module, ensure, connect, action=lambda p: "cannot manage bucket %r" % p["name"],
+               natural_keys=("name",))
 
 
 if __name__ == "__main__":

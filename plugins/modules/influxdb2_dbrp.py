@@ -123,15 +123,14 @@ virtual_remains:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tickstack.influx.plugins.module_utils.compare import Differ, state_diff
-from ansible_collections.tickstack.influx.plugins.module_utils.http_client import ApiError
 from ansible_collections.tickstack.influx.plugins.module_utils.influxdb2 import (
     InvalidInput,
-    client_from_module,
+    connect,
     dbrp_summary,
-    failure,
     influxdb2_argument_spec,
     virtual_bucket_names,
 )
+from ansible_collections.tickstack.influx.plugins.module_utils.runner import run_module
 
 
 def ensure(module, client):
@@ -225,17 +224,8 @@ def main():
         required_if=[("state", "present", ("bucket",))],
         supports_check_mode=True,
     )
-    try:
-        result = ensure(module, client_from_module(module, require_token=True))
-    except InvalidInput as e:
-        module.fail_json(msg=str(e))
-    except ApiError as e:
-        params = module.params
-        module.fail_json(**failure(e, "cannot manage DBRP mapping %s/%s" % (params["database"],
-                                                                            params["retention_policy"])))
-    if not module._diff:
-        result.pop("diff", None)
-    module.exit_json(**result)
+    run_module(module, ensure, connect, action=lambda p: "cannot manage DBRP mapping %s/%s" % (p["database"], p["retention_policy"]),
+               natural_keys=("database", "retention_policy", "bucket"))
 
 
 if __name__ == "__main__":

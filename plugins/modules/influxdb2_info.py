@@ -114,18 +114,17 @@ v1_auths:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tickstack.influx.plugins.module_utils.http_client import ApiError
 from ansible_collections.tickstack.influx.plugins.module_utils.influxdb2 import (
     InvalidInput,
     authorization_summary,
     bucket_summary,
     client_from_module,
     dbrp_summary,
-    failure,
     influxdb2_argument_spec,
     legacy_authorization_summary,
     org_summary,
 )
+from ansible_collections.tickstack.influx.plugins.module_utils.runner import run_module
 
 GATHER = ["health", "orgs", "buckets", "tokens", "dbrps", "v1_auths"]
 
@@ -188,13 +187,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    try:
-        result = gather(module, client_from_module(module))
-    except InvalidInput as e:
-        module.fail_json(msg=str(e))
-    except ApiError as e:
-        module.fail_json(**failure(e, "cannot read InfluxDB at %s" % module.params["url"]))
-    module.exit_json(**result)
+    run_module(module, gather, client_from_module, action=lambda p: "cannot read InfluxDB at %s" % p["url"])
 
 
 if __name__ == "__main__":

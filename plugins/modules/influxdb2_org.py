@@ -71,14 +71,12 @@ org:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tickstack.influx.plugins.module_utils.compare import Differ, state_diff
-from ansible_collections.tickstack.influx.plugins.module_utils.http_client import ApiError
 from ansible_collections.tickstack.influx.plugins.module_utils.influxdb2 import (
-    InvalidInput,
-    client_from_module,
-    failure,
+    connect,
     influxdb2_argument_spec,
     org_summary,
 )
+from ansible_collections.tickstack.influx.plugins.module_utils.runner import run_module
 
 
 def ensure(module, client):
@@ -121,15 +119,8 @@ def main():
         ),
         supports_check_mode=True,
     )
-    try:
-        result = ensure(module, client_from_module(module, require_token=True))
-    except InvalidInput as e:
-        module.fail_json(msg=str(e))
-    except ApiError as e:
-        module.fail_json(**failure(e, "cannot manage organization %r" % module.params["name"]))
-    if not module._diff:
-        result.pop("diff", None)
-    module.exit_json(**result)
+    run_module(module, ensure, connect, action=lambda p: "cannot manage organization %r" % p["name"],
+               natural_keys=("name",))
 
 
 if __name__ == "__main__":

@@ -126,12 +126,11 @@ user:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tickstack.influx.plugins.module_utils.compare import state_diff
-from ansible_collections.tickstack.influx.plugins.module_utils.http_client import ApiError, AuthenticationFailed, PermissionDenied
+from ansible_collections.tickstack.influx.plugins.module_utils.http_client import AuthenticationFailed, PermissionDenied
 from ansible_collections.tickstack.influx.plugins.module_utils.influxdb2 import (
     InvalidInput,
     bucket_summary,
     client_from_module,
-    failure,
     format_duration,
     influxdb2_argument_spec,
     org_summary,
@@ -139,6 +138,7 @@ from ansible_collections.tickstack.influx.plugins.module_utils.influxdb2 import 
     token_value,
     validate_bucket_name,
 )
+from ansible_collections.tickstack.influx.plugins.module_utils.runner import run_module
 
 
 def ensure(module, client):
@@ -194,15 +194,8 @@ def main():
         ),
         supports_check_mode=True,
     )
-    try:
-        result = ensure(module, client_from_module(module))
-    except InvalidInput as e:
-        module.fail_json(msg=str(e))
-    except ApiError as e:
-        module.fail_json(**failure(e, "cannot set up InfluxDB at %s" % module.params["url"]))
-    if not module._diff:
-        result.pop("diff", None)
-    module.exit_json(**result)
+    run_module(module, ensure, client_from_module, action=lambda p: "cannot set up InfluxDB at %s" % p["url"],
+               natural_keys=("username", "org", "bucket"))
 
 
 if __name__ == "__main__":

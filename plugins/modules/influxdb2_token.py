@@ -212,17 +212,16 @@ replace_reason:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tickstack.influx.plugins.module_utils.compare import MASK, Differ, state_diff
-from ansible_collections.tickstack.influx.plugins.module_utils.http_client import ApiError
 from ansible_collections.tickstack.influx.plugins.module_utils.influxdb2 import (
     InvalidInput,
     authorization_summary,
-    client_from_module,
+    connect,
     describe_permission,
-    failure,
     influxdb2_argument_spec,
     normalize_permissions,
     token_value,
 )
+from ansible_collections.tickstack.influx.plugins.module_utils.runner import run_module
 
 PERMISSION_SPEC = dict(
     action=dict(type="str", required=True, choices=["read", "write"]),
@@ -355,15 +354,8 @@ def main():
         required_if=[("state", "present", ("permissions",))],
         supports_check_mode=True,
     )
-    try:
-        result = ensure(module, client_from_module(module, require_token=True))
-    except InvalidInput as e:
-        module.fail_json(msg=str(e))
-    except ApiError as e:
-        module.fail_json(**failure(e, "cannot manage token %r" % module.params["description"]))
-    if not module._diff:
-        result.pop("diff", None)
-    module.exit_json(**result)
+    run_module(module, ensure, connect, action=lambda p: "cannot manage token %r" % p["description"],
+               natural_keys=("description", "user"))
 
 
 if __name__ == "__main__":

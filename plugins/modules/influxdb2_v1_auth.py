@@ -131,16 +131,15 @@ replaced:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tickstack.influx.plugins.module_utils.compare import MASK, Differ, state_diff
-from ansible_collections.tickstack.influx.plugins.module_utils.http_client import ApiError
 from ansible_collections.tickstack.influx.plugins.module_utils.influxdb2 import (
     InvalidInput,
-    client_from_module,
+    connect,
     describe_permission,
-    failure,
     influxdb2_argument_spec,
     legacy_authorization_summary,
     normalize_permissions,
 )
+from ansible_collections.tickstack.influx.plugins.module_utils.runner import run_module
 
 
 def bucket_permissions(client, params, org_id):
@@ -261,15 +260,8 @@ def main():
         ),
         supports_check_mode=True,
     )
-    try:
-        result = ensure(module, client_from_module(module, require_token=True))
-    except InvalidInput as e:
-        module.fail_json(msg=str(e))
-    except ApiError as e:
-        module.fail_json(**failure(e, "cannot manage v1 authorization %r" % module.params["username"]))
-    if not module._diff:
-        result.pop("diff", None)
-    module.exit_json(**result)
+    run_module(module, ensure, connect, action=lambda p: "cannot manage v1 authorization %r" % p["username"],
+               natural_keys=("username", "user"))
 
 
 if __name__ == "__main__":

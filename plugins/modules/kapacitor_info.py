@@ -165,10 +165,8 @@ topics:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tickstack.influx.plugins.module_utils.http_client import ApiError
 from ansible_collections.tickstack.influx.plugins.module_utils.kapacitor import (
-    client_from_params,
-    failure,
+    connect,
     handler_summary,
     kapacitor_argument_spec,
     mask_options,
@@ -176,6 +174,7 @@ from ansible_collections.tickstack.influx.plugins.module_utils.kapacitor import 
     task_summary,
     template_summary,
 )
+from ansible_collections.tickstack.influx.plugins.module_utils.runner import run_module
 
 
 def gather(module, client):
@@ -218,11 +217,7 @@ def main():
         include_scripts=dict(type="bool", default=True),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    try:
-        result = gather(module, client_from_params(module.params))
-    except (ApiError, ValueError) as e:
-        module.fail_json(**failure(e, "cannot read Kapacitor"))
-    module.exit_json(**result)
+    run_module(module, gather, lambda m: connect(m, ping=False), action=lambda p: "cannot read Kapacitor")
 
 
 if __name__ == "__main__":

@@ -232,13 +232,12 @@ diff:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tickstack.influx.plugins.module_utils.compare import Differ, state_diff
+from ansible_collections.tickstack.influx.plugins.module_utils.errors import InvalidInput
 from ansible_collections.tickstack.influx.plugins.module_utils.http_client import ApiError
 from ansible_collections.tickstack.influx.plugins.module_utils.kapacitor import (
     KapacitorFailure,
-    client_from_params,
+    connect,
     dbrps_key,
-    describe_error,
-    failure,
     kapacitor_argument_spec,
     script_dbrps,
     script_key,
@@ -247,6 +246,7 @@ from ansible_collections.tickstack.influx.plugins.module_utils.kapacitor import 
     vars_key,
     wire_vars,
 )
+from ansible_collections.tickstack.influx.plugins.module_utils.runner import run_module
 
 
 class Desired(object):
@@ -257,7 +257,10 @@ class Desired(object):
         self.status = params["status"]
         self.template_id = params.get("template_id")
         self.script = params.get("script")
-        self.vars = wire_vars(params.get("vars"))
+        try:
+            self.vars = wire_vars(params.get("vars"))
+        except InvalidInput as e:
+            raise InvalidInput("task %s: %s" % (self.id, e)) from None
         self.template_type = None
         if self.template_id:
             self.mode = "template"
@@ -384,6 +387,10 @@ def definition_key(task):
             vars_key(task.get("vars")), task.get("status"))
 
 
+def ensure(module, client):
+    return TaskManager(module, client).run()
+
+
 class TaskManager(object):
     def __init__(self, module, client):
         self.module = module
@@ -427,13 +434,13 @@ class TaskManager(object):
         try:
             self.client.create_task(body)
         except ApiError as e:
-            message = describe_error(e, "Kapacitor refused to %s" % action)
+            message = "Kapacitor refused to %s: %s" % (action, e)
             try:
                 if self.client.get_task(self.task_id) is not None:
                     self.client.delete_task(self.task_id)
                     message += "; the half-created task was deleted"
             except ApiError as cleanup:
-                message += "; deleting the half-created task failed too: %s" % describe_error(cleanup)
+                message += "; deleting the half-created task failed too: %s" % cleanup
             raise KapacitorFailure(message, e) from e
 
     # -- update ---------------------------------------------------------------------------------
@@ -467,7 +474,7 @@ class TaskManager(object):
             e.msg += self._restore(current)
             raise
         except ApiError as e:
-            message = describe_error(e, "Kapacitor refused to update task %s" % self.task_id)
+            message = "Kapacitor refused to update task %s: %s" % (self.task_id, e)
             raise KapacitorFailure(message + self._restore(current), e) from e
         return {"changed": True, "task": self._final(), "diff": differ.diff()}
 
@@ -485,7 +492,7 @@ class TaskManager(object):
             self.client.create_task(snapshot_body(snapshot))
             return "; the previous definition of the task was restored"
         except ApiError as e:
-            return "; restoring the previous task failed too: %s" % describe_error(e)
+            return "; restoring the previous task failed too: %s" % e
 
     def _final(self):
         return task_summary(self.client.get_task(self.task_id)) or {}
@@ -528,17 +535,8 @@ def main():
         mutually_exclusive=[("script", "template_id")],
         supports_check_mode=True,
     )
-    try:
-        client = client_from_params(module.params)
-        client.ping()
-        result = TaskManager(module, client).run()
-    except KapacitorFailure as e:
-        module.fail_json(**e.fail_kwargs())
-    except (ApiError, ValueError) as e:
-        module.fail_json(**failure(e, "task %s" % module.params["id"]))
-    if not module._diff:
-        result.pop("diff", None)
-    module.exit_json(**result)
+    run_module(module, ensure, connect, action=lambda p: "task %s" % p["id"],
+               natural_keys=("id", "template_id"))
 
 
 if __name__ == "__main__":

@@ -142,19 +142,25 @@ from ansible_collections.tickstack.influx.plugins.module_utils.compare import Di
 from ansible_collections.tickstack.influx.plugins.module_utils.http_client import ApiError, ServerError
 from ansible_collections.tickstack.influx.plugins.module_utils.kapacitor import (
     KapacitorFailure,
-    client_from_params,
-    describe_error,
-    failure,
+    connect,
     kapacitor_argument_spec,
     script_key,
     script_type,
     template_summary,
 )
+from ansible_collections.tickstack.influx.plugins.module_utils.runner import run_module
 
 
 def tasks_using(client, template_id):
     tasks = client.list_tasks(fields=["template-id"])
     return sorted(t["id"] for t in tasks if t.get("template-id") == template_id)
+
+
+def ensure(module, client):
+    current = client.get_template(module.params["id"])
+    if module.params["state"] == "absent":
+        return absent(module, client, current)
+    return present(module, client, current)
 
 
 def absent(module, client, current):
@@ -194,7 +200,7 @@ def present(module, client, current):
         try:
             created = client.create_template(body)
         except ApiError as e:
-            raise KapacitorFailure(describe_error(e, "Kapacitor refused to create template %s" % template_id), e) from e
+            raise KapacitorFailure("Kapacitor refused to create template %s: %s" % (template_id, e), e) from e
         return {"changed": True, "template": template_summary(client.get_template(template_id) or created),
                 "diff": state_diff({}, view)}
 
@@ -216,7 +222,7 @@ def present(module, client, current):
     try:
         client.update_template(template_id, body)
     except ApiError as e:
-        message = describe_error(e, "Kapacitor refused to update template %s" % template_id)
+        message = "Kapacitor refused to update template %s: %s" % (template_id, e)
         if isinstance(e, ServerError):
             message += restore(client, current)
         raise KapacitorFailure(message, e) from e
@@ -232,7 +238,7 @@ def restore(client, snapshot):
         client.update_template(snapshot["id"], {"script": snapshot.get("script"), "type": snapshot.get("type")})
         return "; the template's previous script was restored"
     except ApiError as e:
-        return "; restoring the template's previous script failed too: %s" % describe_error(e)
+        return "; restoring the template's previous script failed too: %s" % e
 
 
 def main():
@@ -249,21 +255,8 @@ def main():
         required_if=[("state", "present", ("script",))],
         supports_check_mode=True,
     )
-    try:
-        client = client_from_params(module.params)
-        client.ping()
-        current = client.get_template(module.params["id"])
-        if module.params["state"] == "absent":
-            result = absent(module, client, current)
-        else:
-            result = present(module, client, current)
-    except KapacitorFailure as e:
-        module.fail_json(**e.fail_kwargs())
-    except (ApiError, ValueError) as e:
-        module.fail_json(**failure(e, "template %s" % module.params["id"]))
-    if not module._diff:
-        result.pop("diff", None)
-    module.exit_json(**result)
+    run_module(module, ensure, connect, action=lambda p: "template %s" % p["id"],
+               natural_keys=("id",))
 
 
 if __name__ == "__main__":

@@ -134,15 +134,14 @@ from ansible_collections.tickstack.influx.plugins.module_utils.compare import Di
 from ansible_collections.tickstack.influx.plugins.module_utils.http_client import ApiError
 from ansible_collections.tickstack.influx.plugins.module_utils.kapacitor import (
     KapacitorFailure,
-    client_from_params,
-    describe_error,
-    failure,
+    connect,
     handler_summary,
     kapacitor_argument_spec,
     mask_options,
     script_key,
     secret_option_values,
 )
+from ansible_collections.tickstack.influx.plugins.module_utils.runner import run_module
 
 
 def masked(summary):
@@ -180,8 +179,8 @@ def ensure(module, client):
         try:
             created = client.create_handler(topic, body)
         except ApiError as e:
-            raise KapacitorFailure(describe_error(e, "Kapacitor refused to create handler %s of topic %s"
-                                                  % (handler_id, topic)), e) from e
+            raise KapacitorFailure("Kapacitor refused to create handler %s of topic %s: %s"
+                                   % (handler_id, topic, e), e) from e
         return {"changed": True, "handler": masked(handler_summary(topic, created)),
                 "diff": state_diff({}, masked(desired))}
 
@@ -200,8 +199,8 @@ def ensure(module, client):
         updated = client.replace_handler(topic, handler_id, body)
     except ApiError as e:
         # Kapacitor builds the new handler before it stores it: a refused update changes nothing.
-        raise KapacitorFailure(describe_error(e, "Kapacitor refused to update handler %s of topic %s"
-                                              % (handler_id, topic)), e) from e
+        raise KapacitorFailure("Kapacitor refused to update handler %s of topic %s: %s"
+                               % (handler_id, topic, e), e) from e
     return {"changed": True, "handler": masked(handler_summary(topic, updated)), "diff": differ.diff()}
 
 
@@ -220,17 +219,8 @@ def main():
         required_if=[("state", "present", ("kind",))],
         supports_check_mode=True,
     )
-    try:
-        client = client_from_params(module.params)
-        client.ping()
-        result = ensure(module, client)
-    except KapacitorFailure as e:
-        module.fail_json(**e.fail_kwargs())
-    except (ApiError, ValueError) as e:
-        module.fail_json(**failure(e, "handler %s of topic %s" % (module.params["id"], module.params["topic"])))
-    if not module._diff:
-        result.pop("diff", None)
-    module.exit_json(**result)
+    run_module(module, ensure, connect, action=lambda p: "handler %s of topic %s" % (p["id"], p["topic"]),
+               natural_keys=("topic", "id"))
 
 
 if __name__ == "__main__":

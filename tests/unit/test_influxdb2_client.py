@@ -30,10 +30,10 @@ from ansible_collections.tickstack.influx.plugins.module_utils.http_client impor
 from ansible_collections.tickstack.influx.plugins.module_utils.influxdb2 import (
     InvalidInput,
     bucket_rules,
-    failure,
     normalize_permissions,
     token_value,
 )
+from ansible_collections.tickstack.influx.plugins.module_utils.runner import failure
 
 
 def test_token_header_and_base_url():
@@ -360,5 +360,7 @@ def test_get_is_retried_on_503_but_post_is_not():
 
 def test_failure_includes_status():
     result = failure(NotFound("gone", method="GET", url="http://x/y"), "cannot manage bucket 'b'")
-    assert result == {"msg": "cannot manage bucket 'b': GET http://x/y: HTTP 404: gone", "status": 404, "url": "http://x/y"}
-    assert failure(InvalidInput("name: bad"), "doing") == {"msg": "doing: name: bad"}
+    assert result == {"msg": "cannot manage bucket 'b': GET http://x/y: HTTP 404: gone", "status": 404, "url": "http://x/y",
+                      "method": "GET"}
+    # Input errors name the option: the runner does not prefix them (the modules never did).
+    assert failure(InvalidInput("name: bad"), "doing") == {"msg": "name: bad"}

@@ -18,6 +18,7 @@ from ansible_collections.tickstack.influx.plugins.module_utils.http_client impor
     ServerError,
     ServerUnreachable,
 )
+from ansible_collections.tickstack.influx.plugins.module_utils.runner import failure  # noqa: E402
 
 CPU_SCRIPT = """// CPU alert
 dbrp "telegraf"."autogen"
@@ -293,7 +294,7 @@ def test_unreachable_message_names_the_url_and_the_reason():
     with pytest.raises(ServerUnreachable) as caught:
         client(transport).ping()
     assert len(transport.sent) == 4   # a GET is retried
-    message = k.describe_error(caught.value, "task cpu")
+    message = failure(caught.value, "task cpu")["msg"]
     assert message.startswith("task cpu: cannot reach Kapacitor at http://kap.test:9092/kapacitor/v1/ping")
     assert "Connection refused" in message and "kapacitord is running" in message
     assert "token" not in message
@@ -302,17 +303,17 @@ def test_unreachable_message_names_the_url_and_the_reason():
 def test_401_message_speaks_of_kapacitor_auth():
     with pytest.raises(AuthenticationFailed) as caught:
         client(Transport(reply(401, {"error": "authorization failed"}))).ping()
-    message = k.describe_error(caught.value)
+    message = str(caught.value)
     assert "HTTP 401: authorization failed" in message and "auth-enabled" in message
-    failure = k.failure(caught.value, "task x")
-    assert failure["status"] == 401 and failure["url"].endswith("/kapacitor/v1/ping")
+    fields = failure(caught.value, "task x")
+    assert fields["status"] == 401 and fields["url"].endswith("/kapacitor/v1/ping")
 
 
 def test_400_keeps_kapacitors_message():
     text = 'invalid TICKscript: parser: unexpected identifier line 2 char 4 in "|frm()". expected: "("'
     with pytest.raises(InvalidRequest) as caught:
         client(Transport(reply(400, {"error": text, "message": text}))).create_task({"id": "x"})
-    assert text in k.describe_error(caught.value)
+    assert text in str(caught.value)
 
 
 def test_task_requests():

@@ -1,0 +1,65 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) tickstack.influx contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The one ``main()`` tail of every module: refuse empty keys, connect, ensure, fail or exit.
+
+A module holds its argument spec and an ``ensure(module, client)`` that returns the result dict; its
+``main()`` is one call to :func:`run_module`. Every failure the collection raises on purpose is a
+:class:`~.errors.TickstackError`, so every module fails with the same fields: ``msg``, plus
+``status``, ``method`` and ``url`` of the HTTP call behind it when there is one.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Dict, Iterable, Optional, Union
+
+from ansible_collections.tickstack.influx.plugins.module_utils.errors import InvalidInput, OperationFailed, TickstackError
+
+Action = Union[str, Callable[[Dict[str, Any]], str], None]
+
+
+def failure(error: TickstackError, action: Optional[str] = None) -> Dict[str, Any]:
+    """The ``fail_json`` fields for ``error``.
+
+    Input errors name the option and failed operations say what was left behind, so their message
+    stands alone; any other error (an API call) is prefixed with what was being done.
+    """
+    text = str(error)
+    if action and not isinstance(error, (InvalidInput, OperationFailed)):
+        text = "%s: %s" % (action, text)
+    result = {"msg": text}
+    result.update(error.details())
+    return result
+
+
+def refuse_empty(params: Dict[str, Any], keys: Iterable[str]) -> None:
+    """Raise :class:`InvalidInput` for a natural key given as an empty string.
+
+    An empty key (often an undefined variable defaulted to ``""``) would match the wrong objects, or
+    all of them, on the server: it is refused before any call.
+    """
+    for key in keys:
+        value = params.get(key)
+        if isinstance(value, str) and not value.strip():
+            raise InvalidInput("%s: cannot be empty (is a variable undefined or defaulted to an empty string?)"
+                               % key)
+
+
+def run_module(module, ensure: Callable, connect: Callable, action: Action = None,
+               natural_keys: Iterable[str] = ()) -> None:
+    """Run ``ensure(module, connect(module))`` and exit the module with its result.
+
+    ``action`` says what the module was doing (a string, or a function of the params) for API failures.
+    The ``diff`` key is dropped unless Ansible runs with ``--diff``.
+    """
+    result = {}
+    try:
+        refuse_empty(module.params, natural_keys)
+        result = ensure(module, connect(module))
+    except TickstackError as e:
+        doing = action(module.params) if callable(action) else action
+        module.fail_json(**failure(e, doing))
+    if not module._diff:
+        result.pop("diff", None)
+    module.exit_json(**result)
