@@ -123,6 +123,8 @@ virtual_remains:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tickstack.influx.plugins.module_utils.compare import Differ, state_diff
+from ansible_collections.tickstack.influx.plugins.module_utils.errors import OperationFailed
+from ansible_collections.tickstack.influx.plugins.module_utils.http_client import ApiError
 from ansible_collections.tickstack.influx.plugins.module_utils.influxdb2 import (
     InvalidInput,
     connect,
@@ -188,8 +190,7 @@ def ensure(module, client):
         result.update(changed=True, replaced=True, diff=differ.diff(),
                       dbrp=dict(current, bucket_id=bucket["id"], default=bool(keep_default) or not others, id=None))
         if not module.check_mode:
-            client.delete_dbrp(org["id"], stored["id"])
-            result["dbrp"] = dbrp_summary(client.create_dbrp(org["id"], database, rp, bucket["id"], keep_default))
+            result["dbrp"] = dbrp_summary(move(client, org["id"], stored, bucket, keep_default))
         return result
 
     if wanted_default is False and current["default"] and not others:
@@ -204,6 +205,23 @@ def ensure(module, client):
             current = dbrp_summary(client.update_dbrp(org["id"], stored["id"], {"default": wanted_default}))
     result.update(changed=differ.changed, dbrp=current, diff=differ.diff())
     return result
+
+
+def move(client, org_id, stored, bucket, default):
+    """Delete ``stored`` and create it on ``bucket``; if the create fails, put the old mapping back."""
+    database, rp = stored.get("database"), stored.get("retention_policy")
+    client.delete_dbrp(org_id, stored["id"])
+    try:
+        return client.create_dbrp(org_id, database, rp, bucket["id"], default)
+    except ApiError as e:
+        try:
+            client.create_dbrp(org_id, database, rp, stored.get("bucketID"), bool(stored.get("default")))
+            undone = "the mapping was put back on bucket %s" % stored.get("bucketID")
+        except ApiError as cleanup:
+            undone = "putting the old mapping back failed too (%s): %s/%s has no stored mapping until the next run" % (
+                cleanup, database, rp)
+        raise OperationFailed("cannot move DBRP mapping %s/%s to bucket %r: %s; %s"
+                              % (database, rp, bucket.get("name"), e, undone), e) from e
 
 
 def key_fields(mapping):

@@ -26,8 +26,10 @@ options:
   description:
     description:
       - The description that identifies the token within the organization (and user).
-      - More than one token with this description is an error for O(state=present); O(state=absent)
-        deletes them all.
+      - Must not be empty.
+      - More than one token with this description (left by a replacement that failed midway) is healed
+        with O(state=present) as O(rotate) would: one new token replaces them all. O(state=absent) deletes
+        them all.
     type: str
     required: true
     aliases: [name]
@@ -199,9 +201,14 @@ replaced:
   type: bool
   sample: false
 replaced_id:
-  description: ID of the token that was replaced and deleted.
+  description: ID of the token that was replaced and deleted (the first one when duplicates were healed).
   returned: when RV(replaced) is true
   type: str
+replaced_ids:
+  description: IDs of every token that was replaced and deleted.
+  returned: when RV(replaced) is true
+  type: list
+  elements: str
 replace_reason:
   description: Why the token was replaced.
   returned: when RV(replaced) is true
@@ -212,6 +219,8 @@ replace_reason:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tickstack.influx.plugins.module_utils.compare import MASK, Differ, state_diff
+from ansible_collections.tickstack.influx.plugins.module_utils.errors import OperationFailed
+from ansible_collections.tickstack.influx.plugins.module_utils.http_client import ApiError
 from ansible_collections.tickstack.influx.plugins.module_utils.influxdb2 import (
     InvalidInput,
     authorization_summary,
@@ -281,10 +290,6 @@ def ensure(module, client):
 
     if not params["permissions"]:
         raise InvalidInput("permissions: at least one permission is required with state=present")
-    if len(existing) > 1:
-        raise InvalidInput("description: %d tokens in organization %s have the description %r (IDs %s); "
-                           "delete the extra ones or set user to tell them apart"
-                           % (len(existing), org.get("name"), description, ", ".join(a["id"] for a in existing)))
     wanted = client.build_permissions(params["permissions"], org["id"])
     current = existing[0] if existing else None
     names = permission_names(client, current.get("permissions", []) if current else ())
@@ -302,7 +307,11 @@ def ensure(module, client):
     differ = Differ(secrets=("token",))
     have = normalize_permissions(current.get("permissions"))
     reason = None
-    if have != wanted:
+    if len(existing) > 1:
+        differ.add("tokens", len(existing), 1)
+        reason = ("%d tokens had the description %r (a replacement failed midway?); one new token replaces them"
+                  % (len(existing), description))
+    elif have != wanted:
         differ.compare("permissions", described(have, names), described(wanted, names))
         reason = "the permissions differ and InfluxDB cannot change the permissions of an existing token"
     elif params["rotate"]:
@@ -312,11 +321,12 @@ def ensure(module, client):
     if reason:
         differ.add("token", MASK, MASK)  # a new value; both sides are masked
         result.update(changed=True, replaced=True, replaced_id=current["id"], replace_reason=reason,
+                      replaced_ids=[a["id"] for a in existing],
                       authorization=planned_summary(org, params, wanted, names, user), diff=differ.diff())
         if not module.check_mode:
             owner = user["id"] if user else current.get("userID")
             created = client.create_authorization(org["id"], description, wanted, params["status"], owner)
-            client.delete_authorization(current["id"])
+            retire(client, existing, created, description)
             publish(result, created)
         return result
 
@@ -331,6 +341,31 @@ def ensure(module, client):
     if value:
         result.update(token=value, token_available=True)
     return result
+
+
+def retire(client, olds, created, description):
+    """Delete the tokens ``created`` replaces; when one cannot go, delete ``created`` again.
+
+    Either the new token alone has the description, or the old ones still work and the new one is
+    gone: never two live tokens for one description with the new value lost. What the rollback
+    itself cannot delete the next run heals as duplicates.
+    """
+    for index, old in enumerate(olds):
+        try:
+            client.delete_authorization(old["id"])
+        except ApiError as e:
+            deleted = ", ".join(o["id"] for o in olds[:index])
+            done = " (after deleting %s)" % deleted if deleted else ""
+            try:
+                client.delete_authorization(created["id"])
+            except ApiError as cleanup:
+                raise OperationFailed(
+                    "cannot delete the old token %s%s: %s; deleting the new token %s failed too (%s): tokens with the "
+                    "description %r are left for the next run to replace with one" % (
+                        old["id"], done, e, created["id"], cleanup, description), e) from e
+            raise OperationFailed("cannot delete the old token %s%s: %s; the new token was deleted again, so the "
+                                  "remaining token keeps working and the next run retries"
+                                  % (old["id"], done, e), e) from e
 
 
 def publish(result, auth):

@@ -29,6 +29,7 @@ options:
   password:
     description:
       - The password. Required to create (or replace) the authorization. InfluxDB cannot show it back.
+      - InfluxDB requires 8 to 72 characters; the module checks that before any call.
     type: str
   update_password:
     description:
@@ -131,6 +132,8 @@ replaced:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tickstack.influx.plugins.module_utils.compare import MASK, Differ, state_diff
+from ansible_collections.tickstack.influx.plugins.module_utils.errors import OperationFailed
+from ansible_collections.tickstack.influx.plugins.module_utils.http_client import ApiError
 from ansible_collections.tickstack.influx.plugins.module_utils.influxdb2 import (
     InvalidInput,
     connect,
@@ -140,6 +143,9 @@ from ansible_collections.tickstack.influx.plugins.module_utils.influxdb2 import 
     normalize_permissions,
 )
 from ansible_collections.tickstack.influx.plugins.module_utils.runner import run_module
+
+
+MIN_PASSWORD, MAX_PASSWORD = 8, 72  # what InfluxDB accepts (72: the bcrypt limit)
 
 
 def bucket_permissions(client, params, org_id):
@@ -160,6 +166,7 @@ def described(permissions, names):
 def ensure(module, client):
     params = module.params
     username = params["username"]
+    check_password(params["password"])
     org = client.resolve_org(params["org"], params["org_id"])
     current = client.find_legacy_authorization(username)
     if current is not None and current.get("orgID") != org["id"]:
@@ -232,6 +239,13 @@ def ensure(module, client):
     return result
 
 
+def check_password(password):
+    """InfluxDB's own rule (8 to 72 characters), checked before any call so nothing is half made."""
+    if password is not None and not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+        raise InvalidInput("password: InfluxDB requires %d to %d characters, got %d"
+                           % (MIN_PASSWORD, MAX_PASSWORD, len(password)))
+
+
 def require_password(params, action):
     if not params["password"]:
         raise InvalidInput("password: required to %s the v1 authorization %r (InfluxDB cannot keep or show an "
@@ -239,9 +253,20 @@ def require_password(params, action):
 
 
 def create(client, params, org, permissions, user):
+    """Create the authorization and set its password, or delete it again: never one without a password."""
     created = client.create_legacy_authorization(org["id"], params["username"], permissions, params["description"],
                                                  params["status"], user["id"] if user else None)
-    client.set_legacy_password(created["id"], params["password"])
+    try:
+        client.set_legacy_password(created["id"], params["password"])
+    except ApiError as e:
+        try:
+            client.delete_legacy_authorization(created["id"])
+            undone = "the new authorization was deleted again; the next run creates it"
+        except ApiError as cleanup:
+            undone = ("deleting the new authorization %s failed too (%s): it has no password; delete it or run again "
+                      "with update_password=always" % (created["id"], cleanup))
+        raise OperationFailed("cannot set the password of v1 authorization %r: %s; %s"
+                              % (params["username"], e, undone), e) from e
     return legacy_authorization_summary(created)
 
 

@@ -233,7 +233,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tickstack.influx.plugins.module_utils.compare import Differ, state_diff
 from ansible_collections.tickstack.influx.plugins.module_utils.errors import InvalidInput
-from ansible_collections.tickstack.influx.plugins.module_utils.http_client import ApiError
+from ansible_collections.tickstack.influx.plugins.module_utils.http_client import ApiError, Conflict
 from ansible_collections.tickstack.influx.plugins.module_utils.kapacitor import (
     KapacitorFailure,
     connect,
@@ -382,6 +382,18 @@ def snapshot_body(task):
     return body
 
 
+def made_from(task, body):
+    """Whether ``task`` (as GET returns it) holds the definition POSTed or PATCHed as ``body``."""
+    if (task.get("template-id") or "") != (body.get("template-id") or ""):
+        return False
+    if not body.get("template-id") and script_key(task.get("script")) != script_key(body.get("script")):
+        return False
+    if "dbrps" in body and dbrps_key(task.get("dbrps")) != dbrps_key(body["dbrps"]):
+        return False
+    stored = vars_key(task.get("vars"))
+    return all(stored.get(name) == key for name, key in vars_key(body.get("vars")).items())
+
+
 def definition_key(task):
     return (task.get("template-id") or "", script_key(task.get("script")), dbrps_key(task.get("dbrps")),
             vars_key(task.get("vars")), task.get("status"))
@@ -430,13 +442,22 @@ class TaskManager(object):
 
     def _create(self, body, action):
         """POST a task; when Kapacitor stored it but failed after (an enabled task that cannot start),
-        delete it so that a failed create leaves nothing behind."""
+        delete it so that a failed create leaves nothing behind.
+
+        Only a task this run made is deleted: not when the ID was taken (a concurrent run created it
+        first), and not when the task found has another definition than the one sent.
+        """
         try:
             self.client.create_task(body)
         except ApiError as e:
             message = "Kapacitor refused to %s: %s" % (action, e)
             try:
-                if self.client.get_task(self.task_id) is not None:
+                now = self.client.get_task(self.task_id)
+                if now is None:
+                    pass
+                elif isinstance(e, Conflict) or "already exists" in (e.message or "") or not made_from(now, body):
+                    message += "; a task %s exists that this run did not create; it was left alone" % self.task_id
+                else:
                     self.client.delete_task(self.task_id)
                     message += "; the half-created task was deleted"
             except ApiError as cleanup:
@@ -471,15 +492,19 @@ class TaskManager(object):
                 body["status"] = desired.status
                 self.client.update_task(self.task_id, body)
         except KapacitorFailure as e:
-            e.msg += self._restore(current)
+            e.msg += self._restore(current, desired)
             raise
         except ApiError as e:
             message = "Kapacitor refused to update task %s: %s" % (self.task_id, e)
-            raise KapacitorFailure(message + self._restore(current), e) from e
+            raise KapacitorFailure(message + self._restore(current, desired), e) from e
         return {"changed": True, "task": self._final(), "diff": differ.diff()}
 
-    def _restore(self, snapshot):
-        """Put the task back as ``snapshot`` if the failed update changed it; say what happened."""
+    def _restore(self, snapshot, desired):
+        """Put the task back as ``snapshot`` if the failed update changed it; say what happened.
+
+        A task that is neither the snapshot nor what this run wrote was changed by someone else
+        meanwhile: it is left alone.
+        """
         try:
             now = self.client.get_task(self.task_id)
             if now is not None and definition_key(now) == definition_key(snapshot):
@@ -487,6 +512,8 @@ class TaskManager(object):
             if now is not None and definition_key(now)[:-1] == definition_key(snapshot)[:-1]:
                 self.client.update_task(self.task_id, {"status": snapshot.get("status")})
                 return "; the task's status was put back to %s" % snapshot.get("status")
+            if now is not None and not made_from(now, desired.create_body()):
+                return "; the task was changed by someone else meanwhile and was left alone"
             if now is not None:
                 self.client.delete_task(self.task_id)
             self.client.create_task(snapshot_body(snapshot))

@@ -36,6 +36,7 @@ from ansible_collections.tickstack.influx.plugins.modules import (
 
 AUTH_ID = "00000000000000d1"
 NEW_AUTH_ID = "00000000000000d2"
+DUP_AUTH_ID = "00000000000000d3"
 
 
 def run(module_py, params, fake, check_mode=False):
@@ -233,11 +234,16 @@ def test_token_status_is_patched_in_place():
     assert [(w.method, w.body) for w in fake.writes()] == [("PATCH", {"status": "inactive"})]
 
 
-def test_token_duplicates_are_an_error_for_present_and_all_go_for_absent():
-    fake = token_fake([server_auth(), server_auth(NEW_AUTH_ID)])
-    fake.on("DELETE", "/api/v2/authorizations/%s" % NEW_AUTH_ID, reply(204))
-    with pytest.raises(InvalidInput, match="2 tokens in organization acme have the description 'writer'"):
-        run(influxdb2_token, token_params(), fake)
+def test_token_duplicates_are_healed_for_present_and_all_go_for_absent():
+    # Two tokens with one description (a replacement that failed midway) were an error every run;
+    # issue 11: they are healed as a rotation would (one new token, with its value, replaces them).
+    fake = token_fake([server_auth(), server_auth(DUP_AUTH_ID)])
+    fake.on("DELETE", "/api/v2/authorizations/%s" % DUP_AUTH_ID, reply(204))
+    result, _unused = run(influxdb2_token, token_params(), fake)
+    assert result["replaced"] and "2 tokens had the description 'writer'" in result["replace_reason"]
+    assert result["replaced_ids"] == [AUTH_ID, DUP_AUTH_ID] and result["token"] == "fresh-token-value"
+    assert [w.method for w in fake.writes()] == ["POST", "DELETE", "DELETE"]
+    fake.sent.clear()
     result, _unused = run(influxdb2_token, token_params(state="absent", permissions=None), fake)
     assert result["changed"] and len(fake.writes()) == 2
 
