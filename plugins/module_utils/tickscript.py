@@ -59,46 +59,47 @@ KINDS = ("var", "dbrp", "asgn", "dot", "pipe", "at", "ident", "reference", "lamb
          "string", "duration", "lparen", "rparen", "lsbracket", "rsbracket", "comma", "true",
          "false", "regex", "comment", "star", "op")
 
-_SPACE = re.compile(r"\s+")
-_WORD = re.compile(r"[^\W\d_]\w*")
-_NUMBER = re.compile(r"\d*(?:\.\d*)?")
-_DURATION_UNITS = "uµsmhdw"
+# One regex per lexer state. Kapacitor's strings, references and regexes end at the first
+# delimiter not right after a backslash (a backslash escapes only the delimiter), so each body is
+# "anything but delimiter/backslash, or a backslash and the delimiter, or a backslash before
+# anything else": the alternatives never overlap, so a failed match cannot backtrack into a wrong one.
+_BODY = r"(?:[^{q}\\]|\\{q}|\\(?=[^{q}]))*"
+_TOKEN = re.compile(
+    r"\s*(?:"
+    r"(?P<comment>//[^\n]*)"
+    r"|(?P<string>'''.*?'''|'(?!'')" + _BODY.format(q="'") + r"')"
+    r'|(?P<reference>"' + _BODY.format(q='"') + r'")'
+    r"|(?P<regex>/" + _BODY.format(q="/") + r"/)"
+    r"|(?P<duration>\d+(?:ms|[uµsmhdw]))"
+    r"|(?P<number>\d+(?:\.\d*)?|\.\d+)"
+    r"|(?P<dot>\.)"
+    r"|(?P<word>[^\W\d_]\w*)"
+    r"|(?P<unary>[-!])"
+    r"|(?P<punct>[()\[\]|@,*])"
+    r")",
+    re.DOTALL)
+# After an operand (Kapacitor's tryLexBinaryOperator): an operator, or back to _TOKEN.
+_BINARY = re.compile(r"\s*(?:(?P<op>==|=~|!=|!~|<=|>=|[+\-*%<>!]|/(?!/))|(?P<asgn>=))")
+# Right after "=", "=~" or "!~" a "/" starts a regex, even "//".
+_REGEX = re.compile(r"\s*(?P<regex>/" + _BODY.format(q="/") + r"/)")
+_SPACE = re.compile(r"\s*")
 _KEYWORDS = {"var": "var", "dbrp": "dbrp", "TRUE": "true", "FALSE": "false", "AND": "op", "OR": "op"}
-_PUNCTUATION = {"(": "lparen", "[": "lsbracket", "]": "rsbracket", "|": "pipe", "@": "at",
+_PUNCTUATION = {"(": "lparen", ")": "rparen", "[": "lsbracket", "]": "rsbracket", "|": "pipe", "@": "at",
                 ",": "comma", "*": "star"}
+_UNTERMINATED = {"'": "unterminated string", '"': "unterminated field reference", "/": "unterminated regex"}
 
 
 def _fail(line: int, message: str) -> TickscriptError:
     return TickscriptError("line %d: %s" % (line, message))
 
 
-def _string_end(script: str, start: int, line: int) -> int:
-    """Index just past the string starting at ``start``: '...' (with \\' escapes), '' or '''...'''."""
-    if script.startswith("'''", start):
-        end = script.find("'''", start + 3)
-        if end < 0:
-            raise _fail(line, "unterminated string")
-        return end + 3
-    return _delimited_end(script, start, "'", line, "unterminated string")
-
-
-def _delimited_end(script: str, start: int, quote: str, line: int, message: str) -> int:
-    """Index just past the ``quote``-delimited text at ``start``; a backslash escapes only ``quote``."""
-    pos = start + 1
-    while True:
-        end = script.find(quote, pos)
-        if end < 0:
-            raise _fail(line, message)
-        # Kapacitor's lexer skips the character after a backslash only when it is the quote, so any
-        # quote right after a backslash is escaped (even after "\\").
-        if script[end - 1] != "\\":
-            return end + 1
-        pos = end + 1
-
-
-def _comment_end(script: str, start: int) -> int:
-    end = script.find("\n", start)
-    return len(script) if end < 0 else end
+def _lex_error(script: str, pos: int, line: int) -> TickscriptError:
+    """The error Kapacitor's lexer gives at ``pos``, a non-blank character on ``line``."""
+    char = script[pos]
+    if char in _UNTERMINATED:
+        return _fail(line, _UNTERMINATED[char])
+    hint = "; TICKscript comments start with //" if char == "#" else ""
+    return _fail(line, "unexpected character %r (Kapacitor's lexer refuses it here%s)" % (char, hint))
 
 
 def tokens(script: str) -> list[Token]:
@@ -110,126 +111,75 @@ def tokens(script: str) -> list[Token]:
         raise TickscriptError("expected the TICKscript as a string, got %s" % type(script).__name__)
     out: list[Token] = []
     append = out.append
+    count = script.count
+    token_match, binary_match, regex_match = _TOKEN.match, _BINARY.match, _REGEX.match
     n = len(script)
     pos = 0
     line = 1
-    counted = 0            # newlines before this index are in ``line``
-    operand = False        # Kapacitor's tryLexBinaryOperator state
-    regex_next = False     # right after "=", "=~" or "!~": a "/" starts a regex
-    while True:
-        space = _SPACE.match(script, pos)
-        if space:
-            pos = space.end()
-        if pos >= n:
-            break
-        if pos > counted:
-            line += script.count("\n", counted, pos)
-            counted = pos
-        char = script[pos]
+    counted = 0        # the newlines before this index are in ``line``
+    operand = False    # Kapacitor's tryLexBinaryOperator state
+    regex_next = False
+    while pos < n:
         if operand:
             operand = False
-            nxt = script[pos + 1:pos + 2]
-            if char == "/" and nxt != "/":
-                append(Token("op", "/", line))
-                pos += 1
-                continue
-            if char in "+-*%":
-                append(Token("op", char, line))
-                pos += 1
-                continue
-            if char == "!":
-                text = "!" + nxt if nxt in ("=", "~") else "!"
-                append(Token("op", text, line))
-                pos += len(text)
-                regex_next = text == "!~"
-                continue
-            if char in "<>":
-                text = char + "=" if nxt == "=" else char
-                append(Token("op", text, line))
-                pos += len(text)
-                continue
-            if char == "=":
-                if nxt in ("=", "~"):
-                    append(Token("op", "=" + nxt, line))
-                    pos += 2
-                    regex_next = nxt == "~"
-                else:
-                    append(Token("asgn", "=", line))
-                    pos += 1
-                    regex_next = True
+            match = binary_match(script, pos)
+            if match:
+                kind = match.lastgroup
+                start = match.start(kind)
+                line += count("\n", counted, start)
+                counted = start
+                text = match.group(kind)
+                append(Token(kind, text, line))
+                pos = match.end()
+                regex_next = kind == "asgn" or text in ("=~", "!~")
                 continue
         if regex_next:
             regex_next = False
-            if char == "/":
-                end = _delimited_end(script, pos, "/", line, "unterminated regex")
-                append(Token("regex", script[pos:end], line))
-                pos = end
+            match = regex_match(script, pos)
+            if match:
+                start = match.start("regex")
+                line += count("\n", counted, start)
+                counted = start
+                append(Token("regex", match.group("regex"), line))
+                pos = match.end()
                 continue
-        if char == "/":
-            if script.startswith("//", pos):
-                end = _comment_end(script, pos)
-                append(Token("comment", script[pos:end].rstrip(), line))
-                pos = end
-                pos = _comment_continuation(script, pos, line, append)
-                continue
-            end = _delimited_end(script, pos, "/", line, "unterminated regex")
-            append(Token("regex", script[pos:end], line))
-            pos = end
-            continue
-        if char == "-" or char == "!":
-            append(Token("op", char, line))
-            pos += 1
-            continue
-        if char == "'":
-            end = _string_end(script, pos, line)
-            append(Token("string", script[pos:end], line))
-            pos, operand = end, True
-            continue
-        if char == '"':
-            end = _delimited_end(script, pos, '"', line, "unterminated field reference")
-            append(Token("reference", script[pos:end], line))
-            pos, operand = end, True
-            continue
-        if char.isdecimal() or char == ".":
-            if char == "." and not script[pos + 1:pos + 2].isdecimal():
-                append(Token("dot", ".", line))
-                pos += 1
-                continue
-            end = _NUMBER.match(script, pos).end()
-            text = script[pos:end]
-            if script[end:end + 1] == "." and "." in text:
-                raise _fail(line, "multiple decimals in number")
-            if "." not in text and end < n and script[end] in _DURATION_UNITS:
-                end += 2 if script.startswith("ms", end) else 1
-                append(Token("duration", script[pos:end], line))
-            else:
-                append(Token("number", text, line))
-            pos, operand = end, True
-            continue
-        word = _WORD.match(script, pos)
-        if word:
-            text = word.group()
-            end = word.end()
-            if text == "lambda" and script.startswith(":", end):
+        match = token_match(script, pos)
+        if match is None:
+            start = _SPACE.match(script, pos).end()
+            if start >= n:
+                break
+            raise _lex_error(script, start, line + count("\n", counted, start))
+        kind = match.lastgroup
+        start = match.start(kind)
+        line += count("\n", counted, start)
+        counted = start
+        text = match.group(kind)
+        pos = match.end()
+        if kind == "word":
+            if text == "lambda" and script.startswith(":", pos):
                 append(Token("lambda", "lambda:", line))
-                pos = end + 1
+                pos += 1
             else:
                 append(Token(_KEYWORDS.get(text, "ident"), text, line))
-                pos = end
             # Kapacitor tries a binary operator after every word, keywords and "lambda:" included.
             operand = True
-            continue
-        if char == ")":
-            append(Token("rparen", ")", line))
-            pos, operand = pos + 1, True
-            continue
-        kind = _PUNCTUATION.get(char)
-        if kind:
-            append(Token(kind, char, line))
-            pos += 1
-            continue
-        raise _fail(line, "unexpected character %r (Kapacitor's lexer refuses it; TICKscript comments start "
-                          "with //)" % char)
+        elif kind == "punct":
+            append(Token(_PUNCTUATION[text], text, line))
+            operand = text == ")"
+        elif kind == "number":
+            if "." in text and script.startswith(".", pos):
+                raise _fail(line, "multiple decimals in number")
+            append(Token("number", text, line))
+            operand = True
+        elif kind == "unary":
+            append(Token("op", text, line))
+        elif kind == "comment":
+            append(Token("comment", text.rstrip(), line))
+            if script.startswith("\n", pos):
+                pos = _comment_continuation(script, pos, line, append)
+        else:  # string, reference, duration, regex, dot
+            append(Token(kind, text, line))
+            operand = kind in ("string", "reference", "duration")
     return out
 
 
@@ -244,7 +194,8 @@ def _comment_continuation(script: str, pos: int, line: int, append: Any) -> int:
         if start >= n or script[start] != "/":
             return pos
         line += 1
-        end = _comment_end(script, start)
+        end = script.find("\n", start)
+        end = n if end < 0 else end
         append(Token("comment", script[start:end].rstrip(), line))
         pos = end
     return pos
@@ -340,94 +291,77 @@ def script_dbrps(script: str | None) -> list[dict[str, str]]:
 
 # --- InfluxQL -------------------------------------------------------------------------------------
 
-_QL_SPACE = re.compile(r"\s+")
-_QL_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_QL_NUMBER = re.compile(r"[0-9]*(?:\.[0-9]+)?(?:[A-Za-zµ][A-Za-zµ0-9]*)?")
-_QL_OPERATORS = ("=~", "!~", "!=", "<>", "<=", ">=", "::")
+# influxql/scanner.go: strings and quoted identifiers cannot span lines and a backslash escapes the
+# next character; a regex is read only where no value precedes a "/" (the parser asks for one).
+_QL_TOKEN = re.compile(
+    r"(?:\s+|--[^\n]*|/\*.*?\*/)*(?:"
+    r'(?P<qident>"(?:[^"\\\n]|\\[^\n])*")'
+    r"|(?P<string>'(?:[^'\\\n]|\\[^\n])*')"
+    r"|(?P<word>[A-Za-z_][A-Za-z0-9_]*)"
+    r"|(?P<number>[0-9]+(?:\.[0-9]+)?(?:[A-Za-zµ][A-Za-zµ0-9]*)?|\.[0-9]+)"
+    r"|(?P<slash>/(?!\*))"
+    r"|(?P<op>=~|!~|!=|<>|<=|>=|::|[^\s'\"/])"
+    r")",
+    re.DOTALL)
+_QL_REGEX = re.compile(r"/((?:[^/\\\n]|\\/|\\(?=[^/\n]))*)/")
+_QL_BLANK = re.compile(r"(?:\s+|--[^\n]*|/\*.*?\*/)*", re.DOTALL)
 # After these words a "/" starts a regex (they cannot be the left operand of a division).
 _QL_KEYWORDS = frozenset(("SELECT", "FROM", "WHERE", "AND", "OR", "NOT", "BY", "GROUP", "ORDER", "ON", "AS",
                           "INTO", "FILL", "LIMIT", "OFFSET", "SLIMIT", "SOFFSET", "TZ"))
+_QL_UNESCAPE = re.compile(r"\\(.)")
 
 
 class QLToken(NamedTuple):
     kind: str   # word, qident, string, number, regex, op
-    value: str  # identifiers and strings unquoted
+    value: str  # identifiers and strings unquoted, regexes without their slashes
 
 
 def _ql_unescape(text: str) -> str:
-    return re.sub(r"\\(.)", lambda m: "\n" if m.group(1) == "n" else m.group(1), text)
+    if "\\" not in text:
+        return text
+    return _QL_UNESCAPE.sub(lambda m: "\n" if m.group(1) == "n" else m.group(1), text)
 
 
-def _ql_quoted(query: str, start: int, quote: str) -> int:
-    pos = start + 1
-    n = len(query)
-    while pos < n:
-        char = query[pos]
-        if char == "\\":
-            pos += 2
-            continue
-        if char == quote:
-            return pos + 1
-        if char == "\n":
-            break
-        pos += 1
-    raise TickscriptError("unterminated %s in InfluxQL: %s" % ("identifier" if quote == '"' else "string",
-                                                               query.strip()))
+def _ql_error(query: str, pos: int) -> TickscriptError:
+    pos = _QL_BLANK.match(query, pos).end()
+    what = {'"': "identifier", "'": "string", "/": "/* comment" if query.startswith("/*", pos) else "regex"}
+    return TickscriptError("unterminated %s in InfluxQL: %s" % (what.get(query[pos], "text"), query.strip()))
 
 
 def influxql_tokens(query: str) -> list[QLToken]:
     """InfluxQL tokens as influxql's scanner reads them; comments and whitespace are dropped."""
     out: list[QLToken] = []
+    append = out.append
     pos, n = 0, len(query)
+    token_match = _QL_TOKEN.match
+    previous: QLToken | None = None
     while pos < n:
-        space = _QL_SPACE.match(query, pos)
-        if space:
-            pos = space.end()
-            continue
-        char = query[pos]
-        if query.startswith("--", pos):
-            end = query.find("\n", pos)
-            pos = n if end < 0 else end
-            continue
-        if query.startswith("/*", pos):
-            end = query.find("*/", pos + 2)
-            if end < 0:
-                raise TickscriptError("unterminated /* comment in InfluxQL: %s" % query.strip())
-            pos = end + 2
-            continue
-        if char in "\"'":
-            end = _ql_quoted(query, pos, char)
-            out.append(QLToken("qident" if char == '"' else "string", _ql_unescape(query[pos + 1:end - 1])))
-            pos = end
-            continue
-        if char == "/":
-            previous = out[-1] if out else None
+        match = token_match(query, pos)
+        if match is None:
+            if _QL_BLANK.match(query, pos).end() >= n:
+                break
+            raise _ql_error(query, pos)
+        kind = match.lastgroup
+        text = match.group(kind)
+        pos = match.end()
+        if kind == "slash":
             divides = previous is not None and (
                 previous.kind in ("qident", "string", "number")
                 or (previous.kind == "word" and previous.value.upper() not in _QL_KEYWORDS)
                 or (previous.kind == "op" and previous.value == ")"))
-            if not divides:
-                end = pos + 1
-                while end < n and query[end] not in "/\n":
-                    end += 2 if query[end] == "\\" else 1
-                if end >= n or query[end] != "/":
-                    raise TickscriptError("unterminated regex in InfluxQL: %s" % query.strip())
-                out.append(QLToken("regex", query[pos + 1:end].replace("\\/", "/")))
-                pos = end + 1
-                continue
-        word = _QL_WORD.match(query, pos)
-        if word:
-            out.append(QLToken("word", word.group()))
-            pos = word.end()
-            continue
-        if char.isdigit() or (char == "." and query[pos + 1:pos + 2].isdigit()):
-            end = max(_QL_NUMBER.match(query, pos).end(), pos + 1)
-            out.append(QLToken("number", query[pos:end]))
-            pos = end
-            continue
-        text = query[pos:pos + 2] if query[pos:pos + 2] in _QL_OPERATORS else char
-        out.append(QLToken("op", text))
-        pos += len(text)
+            if divides:
+                previous = QLToken("op", "/")
+            else:
+                regex = _QL_REGEX.match(query, match.start(kind))
+                if regex is None:
+                    raise _ql_error(query, match.start(kind))
+                previous = QLToken("regex", regex.group(1).replace("\\/", "/"))
+                pos = regex.end()
+        elif kind in ("qident", "string"):
+            previous = QLToken(kind, _ql_unescape(text[1:-1]))
+        else:
+            previous = QLToken(kind, text)
+        append(previous)
     return out
 
 
