@@ -9,22 +9,13 @@ from __future__ import annotations
 class ModuleDocFragment(object):
     """The ``attributes`` of this collection's modules, shared by the InfluxDB 2 and Kapacitor modules.
 
-    Use ``tickstack.influx.attributes`` for modules that change things, ``.info_module`` for read-only
-    ones, and ``.actiongroup_influxdb2`` or ``.actiongroup_kapacitor`` for the action group.
+    Read-only modules extend ``tickstack.influx.attributes.info_module`` before their connection fragment.
     """
 
+    # Modules that change things get check_mode, diff_mode and action_group from their connection
+    # fragment (influxdb2 or kapacitor). Read-only modules list this one first: the first fragment wins.
     DOCUMENTATION = r"""
 options: {}
-attributes:
-  check_mode:
-    description:
-      - Can run in check mode and predicts exactly whether a real run would change something, without
-        writing anything.
-    support: full
-  diff_mode:
-    description:
-      - Returns the before and after values of the fields that change; secrets are shown masked.
-    support: full
 """
 
     INFO_MODULE = r"""
@@ -42,24 +33,4 @@ attributes:
     support: N/A
     details:
       - This module does not change anything.
-"""
-
-    ACTIONGROUP_INFLUXDB2 = r"""
-options: {}
-attributes:
-  action_group:
-    description: Use C(group/tickstack.influx.influxdb2) in C(module_defaults) to set the connection options once.
-    support: full
-    membership:
-      - tickstack.influx.influxdb2
-"""
-
-    ACTIONGROUP_KAPACITOR = r"""
-options: {}
-attributes:
-  action_group:
-    description: Use C(group/tickstack.influx.kapacitor) in C(module_defaults) to set the connection options once.
-    support: full
-    membership:
-      - tickstack.influx.kapacitor
 """

@@ -426,6 +426,26 @@ def _plain_items(resp, key):
     return found
 
 
+def tls_argument_spec(**options):
+    """The TLS and timeout options of every module (both connection doc fragments document them)."""
+    spec = dict(
+        validate_certs=dict(type="bool", default=True),
+        ca_path=dict(type="path"),
+        client_cert=dict(type="path"),
+        client_key=dict(type="path", no_log=False),
+        timeout=dict(type="int", default=10),
+    )
+    spec.update(options)
+    return spec
+
+
+def tls_options(params):
+    """:class:`HttpClient` keyword arguments from the :func:`tls_argument_spec` parameters."""
+    return dict(validate_certs=params.get("validate_certs", True), ca_path=params.get("ca_path"),
+                client_cert=params.get("client_cert"), client_key=params.get("client_key"),
+                timeout=params.get("timeout") or 10)
+
+
 def path_quote(value):
     """Quote one path segment (IDs and names from user input must not change the path)."""
     return quote(str(value), safe="")

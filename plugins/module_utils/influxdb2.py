@@ -25,6 +25,8 @@ from ansible_collections.tickstack.influx.plugins.module_utils.http_client impor
     NotFound,
     PermissionDenied,
     path_quote,
+    tls_argument_spec,
+    tls_options,
 )
 
 __all__ = ["InvalidInput"]  # modules import it from here with the client
@@ -58,16 +60,11 @@ _REDACTED_TOKENS = frozenset(("", "REDACTED"))
 
 def influxdb2_argument_spec(**module_options):
     """The connection options every influxdb2 module accepts, merged with ``module_options``."""
-    spec = dict(
+    spec = tls_argument_spec(
         url=dict(type="str", default=DEFAULT_URL, fallback=(env_fallback, ["INFLUX_HOST"])),
         token=dict(type="str", no_log=True, fallback=(env_fallback, ["INFLUX_TOKEN"])),
         org=dict(type="str", fallback=(env_fallback, ["INFLUX_ORG"])),
         org_id=dict(type="str", fallback=(env_fallback, ["INFLUX_ORG_ID"])),
-        validate_certs=dict(type="bool", default=True),
-        ca_path=dict(type="path"),
-        client_cert=dict(type="path"),
-        client_key=dict(type="path", no_log=False),
-        timeout=dict(type="int", default=10),
     )
     spec.update(module_options)
     return spec
@@ -82,16 +79,7 @@ def client_from_module(module, require_token=False, transport=None):
     if require_token and not params.get("token"):
         raise InvalidInput("token: no API token given; set the token option (for example with module_defaults "
                            "for group/tickstack.influx.influxdb2) or the INFLUX_TOKEN environment variable")
-    return InfluxDB2Client(
-        url=params["url"],
-        token=params.get("token"),
-        validate_certs=params.get("validate_certs", True),
-        ca_path=params.get("ca_path"),
-        client_cert=params.get("client_cert"),
-        client_key=params.get("client_key"),
-        timeout=params.get("timeout") or 10,
-        transport=transport,
-    )
+    return InfluxDB2Client(url=params["url"], token=params.get("token"), transport=transport, **tls_options(params))
 
 
 def connect(module):

@@ -37,7 +37,10 @@ from ansible_collections.tickstack.influx.plugins.module_utils.http_client impor
     PermissionDenied,
     ServerUnreachable,
     path_quote,
+    tls_argument_spec,
+    tls_options,
 )
+from ansible_collections.tickstack.influx.plugins.module_utils.tickscript import script_key
 
 DEFAULT_URL = "http://localhost:9092"
 API = "/kapacitor/v1"
@@ -62,18 +65,17 @@ def _unsafe_ssl_fallback():
         raise AnsibleFallbackNotFound from None
 
 
-def kapacitor_argument_spec():
-    """The connection options every ``kapacitor_*`` module takes (documented in the ``kapacitor`` fragment)."""
-    return dict(
+def kapacitor_argument_spec(**module_options):
+    """The connection options every ``kapacitor_*`` module takes (documented in the ``kapacitor`` fragment),
+    merged with ``module_options``."""
+    spec = tls_argument_spec(
         url=dict(type="str", default=DEFAULT_URL, fallback=(env_fallback, ["KAPACITOR_URL"])),
         username=dict(type="str", fallback=(env_fallback, ["KAPACITOR_USERNAME"])),
         password=dict(type="str", no_log=True, fallback=(env_fallback, ["KAPACITOR_PASSWORD"])),
         validate_certs=dict(type="bool", default=True, fallback=(_unsafe_ssl_fallback,)),
-        ca_path=dict(type="path"),
-        client_cert=dict(type="path"),
-        client_key=dict(type="path", no_log=False),
-        timeout=dict(type="int", default=10),
     )
+    spec.update(module_options)
+    return spec
 
 
 def split_url_credentials(url):
@@ -116,17 +118,12 @@ def client_from_params(params, transport=None, sleep=None):
     http = HttpClient(
         url,
         headers={"User-Agent": USER_AGENT},
-        validate_certs=params.get("validate_certs", True),
-        ca_path=params.get("ca_path"),
-        client_cert=params.get("client_cert"),
-        client_key=params.get("client_key"),
-        timeout=params.get("timeout") or 10,
         url_username=username,
         url_password=password or "",
         transport=transport,
         service="Kapacitor",
         hints=HINTS,
-        **kwargs
+        **dict(tls_options(params), **kwargs)
     )
     return KapacitorClient(http)
 
@@ -245,170 +242,8 @@ class KapacitorClient(object):
 # ---------------------------------------------------------------------------------------------
 # TICKscript: tokens, type, dbrp statements
 # ---------------------------------------------------------------------------------------------
-
-class TickSyntaxError(ValueError):
-    pass
-
-
-_IDENT_START = re.compile(r"[^\W\d_]", re.UNICODE)
-_IDENT_CHAR = re.compile(r"[\w]", re.UNICODE)
-_TWO_CHAR_OPS = ("==", "!=", "=~", "!~", "<=", ">=")
-_ONE_CHAR_OPS = "=<>+-*%!|@,()[]."
-_DURATION_UNITS = "uµsmhdw"
-
-
-def tick_tokens(script):
-    """Split a TICKscript into its tokens the way ``tick/ast/lex.go`` does; whitespace is dropped.
-
-    Two scripts with the same tokens define the same task: this is how the modules compare scripts
-    without being fooled by indentation or line breaks. Comments are tokens (they are stored).
-    Raises :class:`TickSyntaxError` where Kapacitor's lexer would fail.
-    """
-    tokens = []
-    i, n = 0, len(script)
-    # After an operand the lexer reads '/' as division, elsewhere as the start of a regex.
-    operand = False
-    while i < n:
-        c = script[i]
-        if c.isspace():
-            i += 1
-            continue
-        if script.startswith("//", i):
-            end = script.find("\n", i)
-            end = n if end < 0 else end
-            tokens.append(("comment", script[i:end].rstrip()))
-            i, operand = end, False
-            continue
-        if c == "'":
-            end = _string_end(script, i)
-            tokens.append(("string", script[i:end]))
-            i, operand = end, True
-            continue
-        if c == '"':
-            j = i + 1
-            while j < n and script[j] != '"':
-                j += 2 if script[j] == "\\" and j + 1 < n and script[j + 1] == '"' else 1
-            if j >= n:
-                raise TickSyntaxError("unterminated field reference at offset %d" % i)
-            tokens.append(("reference", script[i:j + 1]))
-            i, operand = j + 1, True
-            continue
-        if c == "/":
-            if operand:
-                tokens.append(("op", "/"))
-                i, operand = i + 1, False
-                continue
-            j = i + 1
-            while j < n and script[j] != "/":
-                j += 2 if script[j] == "\\" and j + 1 < n and script[j + 1] == "/" else 1
-            if j >= n:
-                raise TickSyntaxError("unterminated regex at offset %d" % i)
-            tokens.append(("regex", script[i:j + 1]))
-            i, operand = j + 1, False
-            continue
-        if c.isdigit() or (c == "." and i + 1 < n and script[i + 1].isdigit()):
-            j, decimal = i, False
-            while j < n and (script[j].isdigit() or (script[j] == "." and not decimal)):
-                decimal = decimal or script[j] == "."
-                j += 1
-            kind = "number"
-            if not decimal and j < n and script[j] in _DURATION_UNITS:
-                j += 2 if script.startswith("ms", j) else 1
-                kind = "duration"
-            tokens.append((kind, script[i:j]))
-            i, operand = j, True
-            continue
-        if _IDENT_START.match(c):
-            j = i + 1
-            while j < n and _IDENT_CHAR.match(script[j]):
-                j += 1
-            word = script[i:j]
-            if word == "lambda" and j < n and script[j] == ":":
-                tokens.append(("lambda", "lambda:"))
-                i, operand = j + 1, False
-                continue
-            tokens.append(("ident", word))
-            i, operand = j, True
-            continue
-        if script[i:i + 2] in _TWO_CHAR_OPS:
-            tokens.append(("op", script[i:i + 2]))
-            i, operand = i + 2, False
-            continue
-        if c in _ONE_CHAR_OPS:
-            tokens.append(("op", c))
-            i, operand = i + 1, c == ")"
-            continue
-        line = script.count("\n", 0, i) + 1
-        raise TickSyntaxError("unexpected character %r on line %d" % (c, line))
-    return tokens
-
-
-def _string_end(script, start):
-    """Index just past the string literal starting at ``start`` ('...' with \\' escapes, or '''...''')."""
-    if script.startswith("'''", start):
-        end = script.find("'''", start + 3)
-        if end < 0:
-            raise TickSyntaxError("unterminated string at offset %d" % start)
-        return end + 3
-    j, n = start + 1, len(script)
-    while j < n and script[j] != "'":
-        j += 2 if script[j] == "\\" and j + 1 < n and script[j + 1] == "'" else 1
-    if j >= n:
-        raise TickSyntaxError("unterminated string at offset %d" % start)
-    return j + 1
-
-
-def script_key(script):
-    """What two scripts are compared by: their tokens, or (when they do not lex) their trimmed lines."""
-    if script is None:
-        return None
-    try:
-        return tuple(text for _kind, text in tick_tokens(script))
-    except TickSyntaxError:
-        lines = [line.rstrip() for line in script.strip().splitlines()]
-        return ("<raw>",) + tuple(lines)
-
-
-def scripts_equal(current, desired):
-    return script_key(current) == script_key(desired)
-
-
-def script_type(script):
-    """``stream`` or ``batch`` as Kapacitor infers it from the source nodes, or None if unclear."""
-    try:
-        tokens = tick_tokens(script or "")
-    except TickSyntaxError:
-        return None
-    found = set()
-    for index, (kind, text) in enumerate(tokens):
-        if kind != "ident" or text not in TASK_TYPES:
-            continue
-        before = tokens[index - 1][1] if index else None
-        after = tokens[index + 1][1] if index + 1 < len(tokens) else None
-        if before in (".", "|", "@", "var") or after == "=":
-            continue
-        found.add(text)
-    return found.pop() if len(found) == 1 else None
-
-
-def _unquote_reference(text):
-    return text[1:-1].replace('\\"', '"')
-
-
-def script_dbrps(script):
-    """The ``dbrp "db"."rp"`` statements of a script as ``[{"db", "rp"}]`` (empty when none or unlexable)."""
-    try:
-        tokens = tick_tokens(script or "")
-    except TickSyntaxError:
-        return []
-    dbrps = []
-    for index, (kind, text) in enumerate(tokens):
-        if kind == "ident" and text == "dbrp" and index + 3 < len(tokens):
-            db, dot, rp = tokens[index + 1], tokens[index + 2], tokens[index + 3]
-            if db[0] == "reference" and dot[1] == "." and rp[0] == "reference":
-                dbrps.append({"db": _unquote_reference(db[1]), "rp": _unquote_reference(rp[1])})
-    return dbrps
-
+# The lexer, script_key, script_type and script_dbrps live in module_utils/tickscript.py, the one
+# TICKscript lexer of the collection (the modules and the tickscript_dbrps filter share it).
 
 def dbrps_key(dbrps):
     return sorted((d.get("db"), d.get("rp")) for d in dbrps or [])

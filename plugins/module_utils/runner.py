@@ -5,7 +5,7 @@
 """The one ``main()`` tail of every module: refuse empty keys, connect, ensure, fail or exit.
 
 A module holds its argument spec and an ``ensure(module, client)`` that returns the result dict; its
-``main()`` is one call to :func:`run_module`. Every failure the collection raises on purpose is a
+``main()`` is one call to :func:`run_module` with the spec, ``ensure`` and how to connect. Every failure the collection raises on purpose is a
 :class:`~.errors.TickstackError`, so every module fails with the same fields: ``msg``, plus
 ``status``, ``method`` and ``url`` of the HTTP call behind it when there is one.
 """
@@ -14,9 +14,13 @@ from __future__ import annotations
 
 from typing import Any, Callable, Dict, Iterable, Optional, Union
 
+from ansible.module_utils.basic import AnsibleModule
+
 from ansible_collections.tickstack.influx.plugins.module_utils.errors import InvalidInput, OperationFailed, TickstackError
 
 Action = Union[str, Callable[[Dict[str, Any]], str], None]
+# The ``state`` option of every module that creates and deletes.
+STATE = dict(type="str", choices=["present", "absent"], default="present")
 
 
 def failure(error: TickstackError, action: Optional[str] = None) -> Dict[str, Any]:
@@ -46,13 +50,15 @@ def refuse_empty(params: Dict[str, Any], keys: Iterable[str]) -> None:
                                % key)
 
 
-def run_module(module, ensure: Callable, connect: Callable, action: Action = None,
-               natural_keys: Iterable[str] = ()) -> None:
-    """Run ``ensure(module, connect(module))`` and exit the module with its result.
+def run_module(argument_spec: Dict[str, Any], ensure: Callable, connect: Callable, action: Action = None,
+               natural_keys: Iterable[str] = (), **module_options) -> None:
+    """Build the module, run ``ensure(module, connect(module))`` and exit with its result.
 
+    Every module supports check mode; ``module_options`` go to ``AnsibleModule`` (``required_if``...).
     ``action`` says what the module was doing (a string, or a function of the params) for API failures.
     The ``diff`` key is dropped unless Ansible runs with ``--diff``.
     """
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True, **module_options)
     result = {}
     try:
         refuse_empty(module.params, natural_keys)

@@ -15,6 +15,8 @@ description:
   - Retention and shard-group durations are compared in seconds, so V(30d) and V(720h) are the same.
 author:
   - tickstack.influx contributors (@tickstack)
+extends_documentation_fragment:
+  - tickstack.influx.influxdb2
 options:
   name:
     description:
@@ -49,10 +51,6 @@ options:
     type: str
     choices: [present, absent]
     default: present
-extends_documentation_fragment:
-  - tickstack.influx.influxdb2
-  - tickstack.influx.attributes
-  - tickstack.influx.attributes.actiongroup_influxdb2
 seealso:
   - module: tickstack.influx.influxdb2_dbrp
   - module: tickstack.influx.influxdb2_token
@@ -104,8 +102,6 @@ bucket:
     shard_group_duration_seconds: 86400
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.tickstack.influx.plugins.module_utils.compare import Differ, state_diff
 from ansible_collections.tickstack.influx.plugins.module_utils.influxdb2 import (
     InvalidInput,
@@ -118,7 +114,7 @@ from ansible_collections.tickstack.influx.plugins.module_utils.influxdb2 import 
     parse_duration,
     validate_bucket_name,
 )
-from ansible_collections.tickstack.influx.plugins.module_utils.runner import run_module
+from ansible_collections.tickstack.influx.plugins.module_utils.runner import STATE, run_module
 
 MIN_DURATION = 3600  # meta.MinRetentionPolicyDuration
 
@@ -204,18 +200,13 @@ def ensure(module, client):
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=influxdb2_argument_spec(
-            name=dict(type="str", required=True),
-            description=dict(type="str"),
-            retention=dict(type="raw"),
-            shard_group_duration=dict(type="raw"),
-            state=dict(type="str", choices=["present", "absent"], default="present"),
-        ),
-        supports_check_mode=True,
-    )
-    run_module(module, ensure, connect, action=lambda p: "cannot manage bucket %r" % p["name"],
-               natural_keys=("name",))
+    run_module(influxdb2_argument_spec(
+        name=dict(type="str", required=True),
+        description=dict(type="str"),
+        retention=dict(type="raw"),
+        shard_group_duration=dict(type="raw"),
+        state=STATE,
+    ), ensure, connect, action=lambda p: "cannot manage bucket %r" % p["name"], natural_keys=("name",))
 
 
 if __name__ == "__main__":

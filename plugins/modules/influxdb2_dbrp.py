@@ -25,6 +25,8 @@ description:
     when there is no other one (the module then warns and leaves it).
 author:
   - tickstack.influx contributors (@tickstack)
+extends_documentation_fragment:
+  - tickstack.influx.influxdb2
 options:
   database:
     description:
@@ -62,10 +64,6 @@ options:
     type: str
     choices: [present, absent]
     default: present
-extends_documentation_fragment:
-  - tickstack.influx.influxdb2
-  - tickstack.influx.attributes
-  - tickstack.influx.attributes.actiongroup_influxdb2
 seealso:
   - module: tickstack.influx.influxdb2_bucket
   - module: tickstack.influx.influxdb2_v1_auth
@@ -120,8 +118,6 @@ virtual_remains:
   type: bool
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.tickstack.influx.plugins.module_utils.compare import Differ, state_diff
 from ansible_collections.tickstack.influx.plugins.module_utils.errors import OperationFailed
 from ansible_collections.tickstack.influx.plugins.module_utils.http_client import ApiError
@@ -132,7 +128,7 @@ from ansible_collections.tickstack.influx.plugins.module_utils.influxdb2 import 
     influxdb2_argument_spec,
     virtual_bucket_names,
 )
-from ansible_collections.tickstack.influx.plugins.module_utils.runner import run_module
+from ansible_collections.tickstack.influx.plugins.module_utils.runner import STATE, run_module
 
 
 def ensure(module, client):
@@ -230,20 +226,15 @@ def key_fields(mapping):
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=influxdb2_argument_spec(
-            database=dict(type="str", required=True, aliases=["db"]),
-            retention_policy=dict(type="str", default="autogen", aliases=["rp"]),
-            bucket=dict(type="str"),
-            default=dict(type="bool"),
-            virtual_ok=dict(type="bool", default=True),
-            state=dict(type="str", choices=["present", "absent"], default="present"),
-        ),
-        required_if=[("state", "present", ("bucket",))],
-        supports_check_mode=True,
-    )
-    run_module(module, ensure, connect, action=lambda p: "cannot manage DBRP mapping %s/%s" % (p["database"], p["retention_policy"]),
-               natural_keys=("database", "retention_policy", "bucket"))
+    run_module(influxdb2_argument_spec(
+        database=dict(type="str", required=True, aliases=["db"]),
+        retention_policy=dict(type="str", default="autogen", aliases=["rp"]),
+        bucket=dict(type="str"),
+        default=dict(type="bool"),
+        virtual_ok=dict(type="bool", default=True),
+        state=STATE,
+    ), ensure, connect, action=lambda p: "cannot manage DBRP mapping %s/%s" % (p["database"], p["retention_policy"]),
+        natural_keys=("database", "retention_policy", "bucket"), required_if=[("state", "present", ("bucket",))])
 
 
 if __name__ == "__main__":

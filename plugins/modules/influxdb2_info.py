@@ -17,6 +17,9 @@ description:
     are returned, otherwise those of every organization the token can see.
 author:
   - tickstack.influx contributors (@tickstack)
+extends_documentation_fragment:
+  - tickstack.influx.attributes.info_module
+  - tickstack.influx.influxdb2
 options:
   gather:
     description:
@@ -41,10 +44,6 @@ options:
     description: Include the system buckets V(_monitoring) and V(_tasks) (and their virtual mappings).
     type: bool
     default: false
-extends_documentation_fragment:
-  - tickstack.influx.influxdb2
-  - tickstack.influx.attributes.info_module
-  - tickstack.influx.attributes.actiongroup_influxdb2
 seealso:
   - module: tickstack.influx.influxdb2_bucket
   - module: tickstack.influx.influxdb2_token
@@ -112,8 +111,6 @@ v1_auths:
   elements: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.tickstack.influx.plugins.module_utils.influxdb2 import (
     InvalidInput,
     authorization_summary,
@@ -176,18 +173,14 @@ def gather(module, client):
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=influxdb2_argument_spec(
-            gather=dict(type="list", elements="str", choices=GATHER, default=GATHER),
-            bucket=dict(type="str"),
-            token_description=dict(type="str", no_log=False),
-            database=dict(type="str"),
-            username=dict(type="str"),
-            include_system_buckets=dict(type="bool", default=False),
-        ),
-        supports_check_mode=True,
-    )
-    run_module(module, gather, client_from_module, action=lambda p: "cannot read InfluxDB at %s" % p["url"])
+    run_module(influxdb2_argument_spec(
+        gather=dict(type="list", elements="str", choices=GATHER, default=GATHER),
+        bucket=dict(type="str"),
+        token_description=dict(type="str", no_log=False),
+        database=dict(type="str"),
+        username=dict(type="str"),
+        include_system_buckets=dict(type="bool", default=False),
+    ), gather, client_from_module, action=lambda p: "cannot read InfluxDB at %s" % p["url"])
 
 
 if __name__ == "__main__":

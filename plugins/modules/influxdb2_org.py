@@ -14,6 +14,8 @@ description:
   - Create, update and delete an organization in InfluxDB 2, identified by its name.
 author:
   - tickstack.influx contributors (@tickstack)
+extends_documentation_fragment:
+  - tickstack.influx.influxdb2
 options:
   name:
     description:
@@ -32,10 +34,6 @@ options:
     type: str
     choices: [present, absent]
     default: present
-extends_documentation_fragment:
-  - tickstack.influx.influxdb2
-  - tickstack.influx.attributes
-  - tickstack.influx.attributes.actiongroup_influxdb2
 seealso:
   - module: tickstack.influx.influxdb2_bucket
   - module: tickstack.influx.influxdb2_info
@@ -68,15 +66,13 @@ org:
     updated_at: "2025-01-30T12:00:00Z"
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.tickstack.influx.plugins.module_utils.compare import Differ, state_diff
 from ansible_collections.tickstack.influx.plugins.module_utils.influxdb2 import (
     connect,
     influxdb2_argument_spec,
     org_summary,
 )
-from ansible_collections.tickstack.influx.plugins.module_utils.runner import run_module
+from ansible_collections.tickstack.influx.plugins.module_utils.runner import STATE, run_module
 
 
 def ensure(module, client):
@@ -111,16 +107,8 @@ def ensure(module, client):
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=influxdb2_argument_spec(
-            name=dict(type="str", required=True),
-            description=dict(type="str"),
-            state=dict(type="str", choices=["present", "absent"], default="present"),
-        ),
-        supports_check_mode=True,
-    )
-    run_module(module, ensure, connect, action=lambda p: "cannot manage organization %r" % p["name"],
-               natural_keys=("name",))
+    run_module(influxdb2_argument_spec(name=dict(type="str", required=True), description=dict(type="str"), state=STATE),
+               ensure, connect, action=lambda p: "cannot manage organization %r" % p["name"], natural_keys=("name",))
 
 
 if __name__ == "__main__":

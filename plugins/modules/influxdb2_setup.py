@@ -20,6 +20,8 @@ description:
     other modules can use it; without it the server generates one, which is returned once.
 author:
   - tickstack.influx contributors (@tickstack)
+extends_documentation_fragment:
+  - tickstack.influx.influxdb2
 options:
   username:
     description:
@@ -55,10 +57,6 @@ options:
       - If not set, the environment variable E(INFLUX_TOKEN) is used; if neither is set, InfluxDB
         generates the token and the module returns it in RV(token) (once).
     type: str
-extends_documentation_fragment:
-  - tickstack.influx.influxdb2
-  - tickstack.influx.attributes
-  - tickstack.influx.attributes.actiongroup_influxdb2
 notes:
   - O(org_id) is not used by this module.
   - Treat the result as secret when the server generates the token; set C(no_log) on the task.
@@ -123,8 +121,6 @@ user:
   sample: {id: 2c3d4e5f60718293, name: admin}
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.tickstack.influx.plugins.module_utils.compare import state_diff
 from ansible_collections.tickstack.influx.plugins.module_utils.http_client import AuthenticationFailed, PermissionDenied
 from ansible_collections.tickstack.influx.plugins.module_utils.influxdb2 import (
@@ -185,17 +181,13 @@ def ensure(module, client):
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=influxdb2_argument_spec(
-            username=dict(type="str", required=True),
-            password=dict(type="str", required=True, no_log=True),
-            bucket=dict(type="str", required=True),
-            retention=dict(type="raw", default="infinite"),
-        ),
-        supports_check_mode=True,
-    )
-    run_module(module, ensure, client_from_module, action=lambda p: "cannot set up InfluxDB at %s" % p["url"],
-               natural_keys=("username", "org", "bucket"))
+    run_module(influxdb2_argument_spec(
+        username=dict(type="str", required=True),
+        password=dict(type="str", required=True, no_log=True),
+        bucket=dict(type="str", required=True),
+        retention=dict(type="raw", default="infinite"),
+    ), ensure, client_from_module, action=lambda p: "cannot set up InfluxDB at %s" % p["url"],
+        natural_keys=("username", "org", "bucket"))
 
 
 if __name__ == "__main__":

@@ -22,6 +22,8 @@ description:
     Register the result of the run that creates the token (with C(no_log)), or use O(rotate) to get a new one.
 author:
   - tickstack.influx contributors (@tickstack)
+extends_documentation_fragment:
+  - tickstack.influx.influxdb2
 options:
   description:
     description:
@@ -101,10 +103,6 @@ options:
     type: str
     choices: [present, absent]
     default: present
-extends_documentation_fragment:
-  - tickstack.influx.influxdb2
-  - tickstack.influx.attributes
-  - tickstack.influx.attributes.actiongroup_influxdb2
 notes:
   - The result holds the token value when one is available; set C(no_log) on tasks that register it.
     The value never appears in the diff.
@@ -216,8 +214,6 @@ replace_reason:
   sample: the permissions differ and InfluxDB cannot change the permissions of an existing token
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.tickstack.influx.plugins.module_utils.compare import MASK, Differ, state_diff
 from ansible_collections.tickstack.influx.plugins.module_utils.errors import OperationFailed
 from ansible_collections.tickstack.influx.plugins.module_utils.http_client import ApiError
@@ -230,7 +226,7 @@ from ansible_collections.tickstack.influx.plugins.module_utils.influxdb2 import 
     normalize_permissions,
     token_value,
 )
-from ansible_collections.tickstack.influx.plugins.module_utils.runner import run_module
+from ansible_collections.tickstack.influx.plugins.module_utils.runner import STATE, run_module
 
 PERMISSION_SPEC = dict(
     action=dict(type="str", required=True, choices=["read", "write"]),
@@ -377,20 +373,15 @@ def publish(result, auth):
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=influxdb2_argument_spec(
-            description=dict(type="str", required=True, aliases=["name"]),
-            user=dict(type="str"),
-            permissions=dict(type="list", elements="dict", options=PERMISSION_SPEC),
-            status=dict(type="str", choices=["active", "inactive"], default="active"),
-            rotate=dict(type="bool", default=False),
-            state=dict(type="str", choices=["present", "absent"], default="present"),
-        ),
-        required_if=[("state", "present", ("permissions",))],
-        supports_check_mode=True,
-    )
-    run_module(module, ensure, connect, action=lambda p: "cannot manage token %r" % p["description"],
-               natural_keys=("description", "user"))
+    run_module(influxdb2_argument_spec(
+        description=dict(type="str", required=True, aliases=["name"]),
+        user=dict(type="str"),
+        permissions=dict(type="list", elements="dict", options=PERMISSION_SPEC),
+        status=dict(type="str", choices=["active", "inactive"], default="active"),
+        rotate=dict(type="bool", default=False),
+        state=STATE,
+    ), ensure, connect, action=lambda p: "cannot manage token %r" % p["description"],
+        natural_keys=("description", "user"), required_if=[("state", "present", ("permissions",))])
 
 
 if __name__ == "__main__":

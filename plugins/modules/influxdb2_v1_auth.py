@@ -20,6 +20,8 @@ description:
     O(password); RV(replaced) says so.
 author:
   - tickstack.influx contributors (@tickstack)
+extends_documentation_fragment:
+  - tickstack.influx.influxdb2
 options:
   username:
     description:
@@ -73,10 +75,6 @@ options:
     type: str
     choices: [present, absent]
     default: present
-extends_documentation_fragment:
-  - tickstack.influx.influxdb2
-  - tickstack.influx.attributes
-  - tickstack.influx.attributes.actiongroup_influxdb2
 seealso:
   - module: tickstack.influx.influxdb2_dbrp
   - module: tickstack.influx.influxdb2_token
@@ -129,8 +127,6 @@ replaced:
   type: bool
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.tickstack.influx.plugins.module_utils.compare import MASK, Differ, state_diff
 from ansible_collections.tickstack.influx.plugins.module_utils.errors import OperationFailed
 from ansible_collections.tickstack.influx.plugins.module_utils.http_client import ApiError
@@ -142,7 +138,7 @@ from ansible_collections.tickstack.influx.plugins.module_utils.influxdb2 import 
     legacy_authorization_summary,
     normalize_permissions,
 )
-from ansible_collections.tickstack.influx.plugins.module_utils.runner import run_module
+from ansible_collections.tickstack.influx.plugins.module_utils.runner import STATE, run_module
 
 
 MIN_PASSWORD, MAX_PASSWORD = 8, 72  # what InfluxDB accepts (72: the bcrypt limit)
@@ -271,22 +267,18 @@ def create(client, params, org, permissions, user):
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=influxdb2_argument_spec(
-            username=dict(type="str", required=True),
-            password=dict(type="str", no_log=True),
-            update_password=dict(type="str", choices=["always", "on_create"], default="on_create", no_log=False),
-            read_buckets=dict(type="list", elements="str", default=[]),
-            write_buckets=dict(type="list", elements="str", default=[]),
-            description=dict(type="str"),
-            user=dict(type="str"),
-            status=dict(type="str", choices=["active", "inactive"], default="active"),
-            state=dict(type="str", choices=["present", "absent"], default="present"),
-        ),
-        supports_check_mode=True,
-    )
-    run_module(module, ensure, connect, action=lambda p: "cannot manage v1 authorization %r" % p["username"],
-               natural_keys=("username", "user"))
+    run_module(influxdb2_argument_spec(
+        username=dict(type="str", required=True),
+        password=dict(type="str", no_log=True),
+        update_password=dict(type="str", choices=["always", "on_create"], default="on_create", no_log=False),
+        read_buckets=dict(type="list", elements="str", default=[]),
+        write_buckets=dict(type="list", elements="str", default=[]),
+        description=dict(type="str"),
+        user=dict(type="str"),
+        status=dict(type="str", choices=["active", "inactive"], default="active"),
+        state=STATE,
+    ), ensure, connect, action=lambda p: "cannot manage v1 authorization %r" % p["username"],
+        natural_keys=("username", "user"))
 
 
 if __name__ == "__main__":

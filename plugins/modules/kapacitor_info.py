@@ -14,6 +14,9 @@ description:
     and execution statistics), its templates, and its alert topics with their handlers.
 author:
   - tickstack.influx contributors (@tickstack)
+extends_documentation_fragment:
+  - tickstack.influx.attributes.info_module
+  - tickstack.influx.kapacitor
 options:
   gather:
     description:
@@ -31,10 +34,6 @@ options:
       - Return the TICKscript of each task and template.
     type: bool
     default: true
-extends_documentation_fragment:
-  - tickstack.influx.kapacitor
-  - tickstack.influx.attributes.info_module
-  - tickstack.influx.attributes.actiongroup_kapacitor
 seealso:
   - module: tickstack.influx.kapacitor_task
   - module: tickstack.influx.kapacitor_template
@@ -163,8 +162,6 @@ topics:
       elements: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.tickstack.influx.plugins.module_utils.kapacitor import (
     connect,
     handler_summary,
@@ -210,14 +207,11 @@ def gather(module, client):
 
 
 def main():
-    argument_spec = kapacitor_argument_spec()
-    argument_spec.update(
+    run_module(kapacitor_argument_spec(
         gather=dict(type="list", elements="str", choices=["all", "tasks", "templates", "topics"], default=["all"]),
         pattern=dict(type="str"),
         include_scripts=dict(type="bool", default=True),
-    )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    run_module(module, gather, lambda m: connect(m, ping=False), action=lambda p: "cannot read Kapacitor")
+    ), gather, lambda module: connect(module, ping=False), action="cannot read Kapacitor")
 
 
 if __name__ == "__main__":

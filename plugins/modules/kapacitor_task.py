@@ -20,6 +20,8 @@ description:
     definition is valid but cannot start), the previous task is put back as it was.
 author:
   - tickstack.influx contributors (@tickstack)
+extends_documentation_fragment:
+  - tickstack.influx.kapacitor
 options:
   id:
     description:
@@ -88,10 +90,6 @@ options:
     type: str
     choices: [present, absent]
     default: present
-extends_documentation_fragment:
-  - tickstack.influx.kapacitor
-  - tickstack.influx.attributes
-  - tickstack.influx.attributes.actiongroup_kapacitor
 notes:
   - Kapacitor 1.8 with InfluxDB 2 has no subscriptions, so a stream task only sees points written to
     Kapacitor's own C(/kapacitor/v1/write) endpoint (for example by Telegraf).
@@ -229,8 +227,6 @@ diff:
   sample: {"before": {"status": "disabled"}, "after": {"status": "enabled"}}
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.tickstack.influx.plugins.module_utils.compare import Differ, state_diff
 from ansible_collections.tickstack.influx.plugins.module_utils.errors import InvalidInput
 from ansible_collections.tickstack.influx.plugins.module_utils.http_client import ApiError, Conflict
@@ -239,14 +235,12 @@ from ansible_collections.tickstack.influx.plugins.module_utils.kapacitor import 
     connect,
     dbrps_key,
     kapacitor_argument_spec,
-    script_dbrps,
-    script_key,
-    script_type,
     task_summary,
     vars_key,
     wire_vars,
 )
-from ansible_collections.tickstack.influx.plugins.module_utils.runner import run_module
+from ansible_collections.tickstack.influx.plugins.module_utils.runner import STATE, run_module
+from ansible_collections.tickstack.influx.plugins.module_utils.tickscript import script_dbrps, script_key, script_type
 
 
 class Desired(object):
@@ -543,8 +537,7 @@ def _predicted(current, desired):
 
 
 def main():
-    argument_spec = kapacitor_argument_spec()
-    argument_spec.update(
+    run_module(kapacitor_argument_spec(
         id=dict(type="str", required=True, aliases=["name"]),
         script=dict(type="str"),
         template_id=dict(type="str"),
@@ -555,15 +548,9 @@ def main():
         )),
         vars=dict(type="dict"),
         status=dict(type="str", choices=["enabled", "disabled"], default="enabled"),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
-    )
-    module = AnsibleModule(
-        argument_spec=argument_spec,
-        mutually_exclusive=[("script", "template_id")],
-        supports_check_mode=True,
-    )
-    run_module(module, ensure, connect, action=lambda p: "task %s" % p["id"],
-               natural_keys=("id", "template_id"))
+        state=STATE,
+    ), ensure, connect, action=lambda p: "task %s" % p["id"],
+        natural_keys=("id", "template_id"), mutually_exclusive=[("script", "template_id")])
 
 
 if __name__ == "__main__":

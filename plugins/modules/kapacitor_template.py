@@ -18,6 +18,8 @@ description:
     template's previous script back too, so that a failed update leaves nothing changed.
 author:
   - tickstack.influx contributors (@tickstack)
+extends_documentation_fragment:
+  - tickstack.influx.kapacitor
 options:
   id:
     description:
@@ -49,10 +51,6 @@ options:
     type: str
     choices: [present, absent]
     default: present
-extends_documentation_fragment:
-  - tickstack.influx.kapacitor
-  - tickstack.influx.attributes
-  - tickstack.influx.attributes.actiongroup_kapacitor
 seealso:
   - module: tickstack.influx.kapacitor_task
   - name: Kapacitor template tasks
@@ -136,19 +134,16 @@ diff:
   type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.tickstack.influx.plugins.module_utils.compare import Differ, state_diff
 from ansible_collections.tickstack.influx.plugins.module_utils.http_client import ApiError, ServerError
 from ansible_collections.tickstack.influx.plugins.module_utils.kapacitor import (
     KapacitorFailure,
     connect,
     kapacitor_argument_spec,
-    script_key,
-    script_type,
     template_summary,
 )
-from ansible_collections.tickstack.influx.plugins.module_utils.runner import run_module
+from ansible_collections.tickstack.influx.plugins.module_utils.runner import STATE, run_module
+from ansible_collections.tickstack.influx.plugins.module_utils.tickscript import script_key, script_type
 
 
 def tasks_using(client, template_id):
@@ -242,21 +237,14 @@ def restore(client, snapshot):
 
 
 def main():
-    argument_spec = kapacitor_argument_spec()
-    argument_spec.update(
+    run_module(kapacitor_argument_spec(
         id=dict(type="str", required=True, aliases=["name"]),
         script=dict(type="str"),
         type=dict(type="str", choices=["stream", "batch"]),
         force=dict(type="bool", default=False),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
-    )
-    module = AnsibleModule(
-        argument_spec=argument_spec,
-        required_if=[("state", "present", ("script",))],
-        supports_check_mode=True,
-    )
-    run_module(module, ensure, connect, action=lambda p: "template %s" % p["id"],
-               natural_keys=("id",))
+        state=STATE,
+    ), ensure, connect, action=lambda p: "template %s" % p["id"],
+        natural_keys=("id",), required_if=[("state", "present", ("script",))])
 
 
 if __name__ == "__main__":

@@ -15,6 +15,8 @@ description:
   - Kapacitor creates the topic with its first handler.
 author:
   - tickstack.influx contributors (@tickstack)
+extends_documentation_fragment:
+  - tickstack.influx.kapacitor
 options:
   topic:
     description:
@@ -57,10 +59,6 @@ options:
     type: str
     choices: [present, absent]
     default: present
-extends_documentation_fragment:
-  - tickstack.influx.kapacitor
-  - tickstack.influx.attributes
-  - tickstack.influx.attributes.actiongroup_kapacitor
 seealso:
   - module: tickstack.influx.kapacitor_task
   - name: Kapacitor alert handlers
@@ -128,8 +126,6 @@ diff:
   type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.tickstack.influx.plugins.module_utils.compare import Differ, normalize, state_diff
 from ansible_collections.tickstack.influx.plugins.module_utils.http_client import ApiError
 from ansible_collections.tickstack.influx.plugins.module_utils.kapacitor import (
@@ -141,7 +137,7 @@ from ansible_collections.tickstack.influx.plugins.module_utils.kapacitor import 
     script_key,
     secret_option_values,
 )
-from ansible_collections.tickstack.influx.plugins.module_utils.runner import run_module
+from ansible_collections.tickstack.influx.plugins.module_utils.runner import STATE, run_module
 
 
 def masked(summary):
@@ -205,22 +201,15 @@ def ensure(module, client):
 
 
 def main():
-    argument_spec = kapacitor_argument_spec()
-    argument_spec.update(
+    run_module(kapacitor_argument_spec(
         topic=dict(type="str", required=True),
         id=dict(type="str", required=True, aliases=["name"]),
         kind=dict(type="str"),
         options=dict(type="dict", default={}),
         match=dict(type="str", default=""),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
-    )
-    module = AnsibleModule(
-        argument_spec=argument_spec,
-        required_if=[("state", "present", ("kind",))],
-        supports_check_mode=True,
-    )
-    run_module(module, ensure, connect, action=lambda p: "handler %s of topic %s" % (p["id"], p["topic"]),
-               natural_keys=("topic", "id"))
+        state=STATE,
+    ), ensure, connect, action=lambda p: "handler %s of topic %s" % (p["id"], p["topic"]),
+        natural_keys=("topic", "id"), required_if=[("state", "present", ("kind",))])
 
 
 if __name__ == "__main__":
