@@ -1,4 +1,4 @@
-"""Unit tests of module_utils/kapacitor.py: TICKscript tokens, var typing, the client's requests, errors."""
+"""Unit tests of module_utils/kapacitor.py: DBRPs, var typing, the client's requests, errors."""
 
 from __future__ import annotations
 
@@ -20,88 +20,11 @@ from ansible_collections.tickstack.influx.plugins.module_utils.http_client impor
 )
 from ansible_collections.tickstack.influx.plugins.module_utils.runner import failure  # noqa: E402
 
-CPU_SCRIPT = """// CPU alert
-dbrp "telegraf"."autogen"
-
-var period = 5m
-stream
-    |from()
-        .measurement('cpu')
-        .where(lambda: "host" =~ /^web\\/[0-9]+/ AND "usage" / 2.5 > 10)
-    |window()
-        .period(period)
-    |alert()
-        .message('''it's {{ .Level }}''')
-        .crit(lambda: "usage_idle" < 10)
-"""
-
-
 # ------------------------------------------------------------------------------------------------
-# TICKscript
+# DBRPs (the TICKscript lexer and its tests are in test_tickscript.py)
 # ------------------------------------------------------------------------------------------------
 
-def test_tokens_follow_kapacitors_lexer():
-    tokens = k.tick_tokens(CPU_SCRIPT)
-    assert ("comment", "// CPU alert") in tokens
-    assert ("duration", "5m") in tokens
-    assert ("regex", "/^web\\/[0-9]+/") in tokens       # an escaped slash stays inside the regex
-    assert ("op", "/") in tokens                          # after a reference '/' divides
-    assert ("number", "2.5") in tokens
-    assert ("string", "'''it's {{ .Level }}'''") in tokens
-    assert ("lambda", "lambda:") in tokens
-    assert [text for kind, text in tokens if kind == "reference"] == [
-        '"telegraf"', '"autogen"', '"host"', '"usage"', '"usage_idle"']
-
-
-def test_reindented_script_is_the_same():
-    flat = ("// CPU alert\ndbrp \"telegraf\".\"autogen\" var period=5m stream|from().measurement('cpu')"
-            ".where(lambda:\"host\"=~/^web\\/[0-9]+/ AND \"usage\"/2.5>10)|window().period(period)"
-            "|alert().message('''it's {{ .Level }}''').crit(lambda: \"usage_idle\"<10)")
-    assert k.scripts_equal(CPU_SCRIPT, flat)
-    assert k.scripts_equal(CPU_SCRIPT, CPU_SCRIPT.replace("\n", "\r\n"))
-
-
-@pytest.mark.parametrize("changed", [
-    CPU_SCRIPT.replace("'cpu'", "'mem'"),                 # a string
-    CPU_SCRIPT.replace("'cpu'", "' cpu'"),                # whitespace inside a string counts
-    CPU_SCRIPT.replace("5m", "5 m"),                      # a duration is one token
-    CPU_SCRIPT.replace("// CPU alert", "// CPU alerts"),  # comments are stored, so they count
-    CPU_SCRIPT.replace("< 10", "<= 10"),
-    CPU_SCRIPT.replace("/^web", "/^db"),
-])
-def test_real_changes_are_changes(changed):
-    assert not k.scripts_equal(CPU_SCRIPT, changed)
-
-
-def test_unlexable_script_compares_by_trimmed_lines():
-    broken = "stream\n  |from(\n  .measurement('cpu)  \n"
-    assert k.script_key(broken)[0] == "<raw>"
-    assert k.scripts_equal(broken, broken.replace("  \n", "\n"))
-    assert not k.scripts_equal(broken, broken.replace("cpu", "mem"))
-
-
-def test_unknown_character_names_the_line():
-    with pytest.raises(k.TickSyntaxError, match="line 2"):
-        k.tick_tokens("stream\n  |from() #\n")
-
-
-@pytest.mark.parametrize("script,expected", [
-    (CPU_SCRIPT, "stream"),
-    ("batch\n  |query('SELECT 1')\n  .every(10s)", "batch"),
-    ("var data = batch\n|query('SELECT 1')\ndata|httpOut('x')", "batch"),
-    ("var stream_name = 'x'\nstream|from().measurement(stream_name)", "stream"),
-    ("stream|from()\nbatch|query('SELECT 1')", None),   # Kapacitor refuses mixed sources
-    ("var x = 5m", None),
-    ("stream|from(", "stream"),
-])
-def test_script_type(script, expected):
-    assert k.script_type(script) == expected
-
-
-def test_script_dbrps():
-    script = 'dbrp "tele\\"graf"."autogen"\ndbrp "b"."one_week"\n// dbrp "c"."d"\nstream|from()'
-    assert k.script_dbrps(script) == [{"db": 'tele"graf', "rp": "autogen"}, {"db": "b", "rp": "one_week"}]
-    assert k.script_dbrps("stream|from()") == []
+def test_dbrps_key():
     assert k.dbrps_key([{"db": "b", "rp": "x"}, {"db": "a", "rp": "y"}]) == [("a", "y"), ("b", "x")]
 
 

@@ -22,10 +22,7 @@ from ansible.module_utils.testing import patch_module_args  # noqa: E402
 
 from ansible_collections.tickstack.influx.plugins.module_utils import http_client as http_module  # noqa: E402
 from ansible_collections.tickstack.influx.plugins.module_utils.http_client import Response, ServerUnreachable  # noqa: E402
-from ansible_collections.tickstack.influx.plugins.module_utils.kapacitor import (  # noqa: E402
-    script_dbrps,
-    script_type,
-)
+from ansible_collections.tickstack.influx.plugins.module_utils.tickscript import script_dbrps, script_type  # noqa: E402
 from ansible_collections.tickstack.influx.plugins.modules import (  # noqa: E402
     kapacitor_info,
     kapacitor_task,
