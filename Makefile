@@ -17,7 +17,7 @@ COLLECTIONS := $(TICKSTACK_CACHE)/collections/$(shell printf '%s' '$(CURDIR)' | 
 export ANSIBLE_COLLECTIONS_PATH := $(abspath $(COLLECTIONS))
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: help venv gates artifacts docker images mirror lint sanity docs role-docs collection ee unit smoke integration molecule test demo demo-down clean-venv
+.PHONY: help venv gates artifacts docker images mirror lint sanity docs role-docs collection ee unit bench smoke integration molecule test demo demo-down clean-venv
 
 help:
 	@echo "make demo       build or reuse the artifacts, start containers, converge the stack"
@@ -78,6 +78,10 @@ ee: venv gates
 
 unit: venv
 	@echo "== unit tests"; $(BIN)/pytest -q tests/unit
+
+# Benchmarks print numbers; they are not gates (not in `make test`).
+bench: venv
+	@echo "== benchmarks"; $(PY) tools/bench/tickscript_scan.py
 
 smoke: venv artifacts
 	@echo "== smoke test (real binaries)"; $(BIN)/pytest -q tests/smoke

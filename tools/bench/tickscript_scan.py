@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """How long the TICKscript lexer and scan take on 5,000, 10,000 and 20,000-line scripts.
 
 Prints one line per size: seconds for ``tokens()`` and ``scan()`` (the best of three runs, so a
