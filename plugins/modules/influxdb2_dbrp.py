@@ -23,10 +23,12 @@ description:
     C(rp). InfluxDB makes the first stored mapping of a database its default; O(default=true) moves the default
     to this mapping; O(default=false) moves it to another stored mapping of the database, and is not possible
     when there is no other one (the module then warns and leaves it).
+  - O(state=absent) deletes a stored mapping. Virtual mappings cannot be deleted; they exist as long as their
+    bucket does. RV(virtual_remains) says when one still answers for the database and retention policy.
 author:
   - tickstack.influx contributors (@tickstack)
 extends_documentation_fragment:
-  - tickstack.influx.influxdb2
+  - tickstack.influx.influxdb2.state
 options:
   database:
     description:
@@ -56,14 +58,6 @@ options:
         (for example so it survives renaming the bucket).
     type: bool
     default: true
-  state:
-    description:
-      - V(present) makes sure the mapping exists; V(absent) deletes a stored mapping.
-      - Virtual mappings cannot be deleted; they exist as long as their bucket does. RV(virtual_remains) says
-        when one still answers for the database and retention policy.
-    type: str
-    choices: [present, absent]
-    default: present
 seealso:
   - module: tickstack.influx.influxdb2_bucket
   - module: tickstack.influx.influxdb2_v1_auth

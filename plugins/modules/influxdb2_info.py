@@ -18,8 +18,7 @@ description:
 author:
   - tickstack.influx contributors (@tickstack)
 extends_documentation_fragment:
-  - tickstack.influx.attributes.info_module
-  - tickstack.influx.influxdb2
+  - tickstack.influx.influxdb2.info
 options:
   gather:
     description:

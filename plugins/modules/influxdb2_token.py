@@ -20,10 +20,11 @@ description:
     the value of existing tokens; InfluxDB 2.9 stores only a hash by default and never returns it again.
     RV(token_available) says whether RV(token) holds a value; RV(token) is never an empty string.
     Register the result of the run that creates the token (with C(no_log)), or use O(rotate) to get a new one.
+  - O(state=absent) deletes every token with the description.
 author:
   - tickstack.influx contributors (@tickstack)
 extends_documentation_fragment:
-  - tickstack.influx.influxdb2
+  - tickstack.influx.influxdb2.state
 options:
   description:
     description:
@@ -97,12 +98,6 @@ options:
         else changed. Always reports a change.
     type: bool
     default: false
-  state:
-    description:
-      - V(present) creates, updates or replaces the token; V(absent) deletes it.
-    type: str
-    choices: [present, absent]
-    default: present
 notes:
   - The result holds the token value when one is available; set C(no_log) on tasks that register it.
     The value never appears in the diff.

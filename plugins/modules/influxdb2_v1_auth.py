@@ -18,10 +18,11 @@ description:
   - InfluxDB cannot change the permissions of an existing v1 authorization. When O(read_buckets) or
     O(write_buckets) differ, the module deletes it and creates it again with the same username, which needs
     O(password); RV(replaced) says so.
+  - O(state=absent) deletes the authorization.
 author:
   - tickstack.influx contributors (@tickstack)
 extends_documentation_fragment:
-  - tickstack.influx.influxdb2
+  - tickstack.influx.influxdb2.state
 options:
   username:
     description:
@@ -69,12 +70,6 @@ options:
     type: str
     choices: [active, inactive]
     default: active
-  state:
-    description:
-      - V(present) creates or updates the authorization; V(absent) deletes it.
-    type: str
-    choices: [present, absent]
-    default: present
 seealso:
   - module: tickstack.influx.influxdb2_dbrp
   - module: tickstack.influx.influxdb2_token

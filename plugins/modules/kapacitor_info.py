@@ -15,8 +15,7 @@ description:
 author:
   - tickstack.influx contributors (@tickstack)
 extends_documentation_fragment:
-  - tickstack.influx.attributes.info_module
-  - tickstack.influx.kapacitor
+  - tickstack.influx.kapacitor.info
 options:
   gather:
     description:

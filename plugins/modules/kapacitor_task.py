@@ -18,10 +18,11 @@ description:
   - A script Kapacitor rejects fails the task with Kapacitor's message (it names the line and
     character) and leaves nothing behind. If a step after the first write fails (for example the new
     definition is valid but cannot start), the previous task is put back as it was.
+  - O(state=absent) deletes the task.
 author:
   - tickstack.influx contributors (@tickstack)
 extends_documentation_fragment:
-  - tickstack.influx.kapacitor
+  - tickstack.influx.kapacitor.state
 options:
   id:
     description:
@@ -84,12 +85,6 @@ options:
     type: str
     choices: [enabled, disabled]
     default: enabled
-  state:
-    description:
-      - V(present) creates or updates the task, V(absent) deletes it.
-    type: str
-    choices: [present, absent]
-    default: present
 notes:
   - Kapacitor 1.8 with InfluxDB 2 has no subscriptions, so a stream task only sees points written to
     Kapacitor's own C(/kapacitor/v1/write) endpoint (for example by Telegraf).

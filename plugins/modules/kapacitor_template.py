@@ -16,10 +16,11 @@ description:
   - Kapacitor applies an updated template to every task made from it and restarts the enabled ones.
     If that fails, Kapacitor puts the tasks back but not the template; this module then puts the
     template's previous script back too, so that a failed update leaves nothing changed.
+  - O(state=absent) deletes the template (see O(force) for a template tasks still use).
 author:
   - tickstack.influx contributors (@tickstack)
 extends_documentation_fragment:
-  - tickstack.influx.kapacitor
+  - tickstack.influx.kapacitor.state
 options:
   id:
     description:
@@ -45,12 +46,6 @@ options:
       - Without it, deleting a template that tasks use fails and names the tasks.
     type: bool
     default: false
-  state:
-    description:
-      - V(present) creates or updates the template, V(absent) deletes it.
-    type: str
-    choices: [present, absent]
-    default: present
 seealso:
   - module: tickstack.influx.kapacitor_task
   - name: Kapacitor template tasks

@@ -13,10 +13,11 @@ description:
   - Create, update and delete a handler of a Kapacitor alert topic. Alerts published to the topic
     (C(|alert().topic('name')) in a TICKscript) are sent to each of its handlers.
   - Kapacitor creates the topic with its first handler.
+  - O(state=absent) deletes the handler.
 author:
   - tickstack.influx contributors (@tickstack)
 extends_documentation_fragment:
-  - tickstack.influx.kapacitor
+  - tickstack.influx.kapacitor.state
 options:
   topic:
     description:
@@ -53,12 +54,6 @@ options:
       - Compared token by token, so spacing is not a change.
     type: str
     default: ""
-  state:
-    description:
-      - V(present) creates or updates the handler, V(absent) deletes it.
-    type: str
-    choices: [present, absent]
-    default: present
 seealso:
   - module: tickstack.influx.kapacitor_task
   - name: Kapacitor alert handlers
