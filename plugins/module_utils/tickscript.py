@@ -286,7 +286,10 @@ def script_dbrps(script: str | None) -> list[dict[str, str]]:
     Raises :class:`TickscriptError` when the script does not lex or a dbrp statement is not one
     Kapacitor reads (``dbrp telegraf.autogen``): Kapacitor would refuse the script.
     """
-    return _dbrp_statements(_code(script or ""))
+    try:
+        return _dbrp_statements(_code(script or ""))
+    except TickscriptError as e:
+        raise TickscriptError("invalid TICKscript: %s" % e.msg) from e
 
 
 # --- InfluxQL -------------------------------------------------------------------------------------

@@ -458,6 +458,18 @@ def test_missing_dbrps_is_refused_with_advice(kapacitor, capsys):
     assert kapacitor.writes() == []
 
 
+@pytest.mark.parametrize("script, message", [
+    # was: the tickscript_dbrps filter read telegraf/autogen here while this module found no dbrp at all
+    ("dbrp telegraf.autogen\nstream|from()", 'line 1: cannot read the dbrp statement (dbrp telegraf . autogen): '
+                                              'Kapacitor takes double-quoted names, as in dbrp "telegraf"."autogen"'),
+    ('dbrp "telegraf"."autogen"\nstream|from() # note', "line 2: unexpected character '#'"),
+])
+def test_scripts_kapacitor_cannot_read_fail_before_any_write(kapacitor, capsys, script, message):
+    result = task(capsys, id="t", script=script)
+    assert result["failed"] is True and message in result["msg"], result["msg"]
+    assert kapacitor.writes() == []
+
+
 def test_type_must_agree_with_the_script(kapacitor, capsys):
     result = task(capsys, id="cpu", script=STREAM, type="batch")
     assert result["failed"] is True and "type is batch but the script is a stream task" in result["msg"]

@@ -225,7 +225,8 @@ def test_script_dbrps():
 ])
 def test_dbrp_statements_kapacitor_refuses_are_refused(script):
     # Kapacitor's parser (tick/ast/parser.go dbrp()) wants reference "." reference after the keyword.
-    with pytest.raises(TickscriptError, match=r'line \d+: cannot read the dbrp statement.*dbrp "telegraf"\."autogen"'):
+    with pytest.raises(TickscriptError, match=r'^invalid TICKscript: line \d+: cannot read the dbrp statement.*'
+                                              r'dbrp "telegraf"\."autogen"'):
         ts.script_dbrps(script)
     with pytest.raises(TickscriptError, match="cannot read the dbrp statement"):
         ts.scan(script, name="t")
@@ -234,7 +235,7 @@ def test_dbrp_statements_kapacitor_refuses_are_refused(script):
 def test_hash_fails_in_both_users():
     # was: the filter scanned "#" as an operator while kapacitor_task's lexer refused it
     script = 'dbrp "a"."b"\nstream|from() # note'
-    with pytest.raises(TickscriptError, match="unexpected character '#'"):
+    with pytest.raises(TickscriptError, match="^invalid TICKscript: line 2: unexpected character '#'"):
         ts.script_dbrps(script)
     with pytest.raises(TickscriptError, match="t: line 2: unexpected character '#'"):
         ts.scan(script, name="t")

@@ -49,7 +49,7 @@ def script(lines: int) -> str:
 
 def best_of(runs: int, func, *args) -> float:
     times = []
-    for _ in range(runs):
+    for _run in range(runs):
         start = time.perf_counter()
         func(*args)
         times.append(time.perf_counter() - start)
