@@ -31,8 +31,8 @@ options:
       - The description that identifies the token within the organization (and user).
       - Must not be empty.
       - More than one token with this description (left by a replacement that failed midway) is healed
-        with O(state=present) as O(rotate) would: one new token replaces them all. O(state=absent) deletes
-        them all.
+        with O(state=present) the way O(rotate) works, one new token replacing them all. O(state=absent)
+        deletes them all.
     type: str
     required: true
     aliases: [name]
