@@ -136,7 +136,9 @@ from ansible_collections.tickstack.influx.plugins.module_utils.influxdb2 import 
 from ansible_collections.tickstack.influx.plugins.module_utils.runner import STATE, run_module
 
 
-MIN_PASSWORD, MAX_PASSWORD = 8, 72  # what InfluxDB accepts (72: the bcrypt limit)
+# What InfluxDB accepts (72: the bcrypt limit).
+MIN_PASSWORD = 8
+MAX_PASSWORD = 72
 
 
 def bucket_permissions(client, params, org_id):
