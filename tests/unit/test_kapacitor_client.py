@@ -20,6 +20,7 @@ from ansible_collections.tickstack.influx.plugins.module_utils.http_client impor
 )
 from ansible_collections.tickstack.influx.plugins.module_utils.runner import failure  # noqa: E402
 
+
 # ------------------------------------------------------------------------------------------------
 # DBRPs (the TICKscript lexer and its tests are in test_tickscript.py)
 # ------------------------------------------------------------------------------------------------

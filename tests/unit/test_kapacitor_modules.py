@@ -460,8 +460,9 @@ def test_missing_dbrps_is_refused_with_advice(kapacitor, capsys):
 
 @pytest.mark.parametrize("script, message", [
     # was: the tickscript_dbrps filter read telegraf/autogen here while this module found no dbrp at all
-    ("dbrp telegraf.autogen\nstream|from()", 'line 1: cannot read the dbrp statement (dbrp telegraf . autogen): '
-                                              'Kapacitor takes double-quoted names, as in dbrp "telegraf"."autogen"'),
+    ("dbrp telegraf.autogen\nstream|from()",
+     'line 1: cannot read the dbrp statement (dbrp telegraf . autogen): Kapacitor takes double-quoted names, '
+     'as in dbrp "telegraf"."autogen"'),
     ('dbrp "telegraf"."autogen"\nstream|from() # note', "line 2: unexpected character '#'"),
 ])
 def test_scripts_kapacitor_cannot_read_fail_before_any_write(kapacitor, capsys, script, message):
