@@ -89,6 +89,10 @@ smoke: venv artifacts
 integration: venv artifacts
 	@echo "== integration tests (real servers)"; $(BIN)/pytest -q tests/integration
 
+.PHONY: faults
+faults: venv artifacts
+	@echo "== fault injection (real servers behind a fault proxy; report: /tmp/faults_report.md)"; $(BIN)/pytest -q -n 2 tests/faults
+
 molecule: venv artifacts images mirror
 	@echo "== molecule"; $(BIN)/molecule test --all
 

@@ -1,0 +1,535 @@
+"""One representative create or update run per module, and how to tell on the server that it converged.
+
+A scenario prepares the server with raw API calls (never through the modules or the proxy), gives
+the module arguments, and checks the server afterwards, again by raw API calls:
+
+- ``check`` returns what is wrong with the object the run was meant to leave (empty: all good);
+- ``inventory`` lists every object on the server as ``(kind, natural key, id)``, so the suite can
+  see duplicates (two of one key), orphans (new objects the run was not asked for) and deletions
+  the run was not asked for.
+
+Every object a case makes carries the case's random prefix in its name, so cases never collide.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import urllib.parse
+from dataclasses import dataclass, field
+from typing import Callable
+
+from harness import OPERATOR_TOKEN, http
+
+PASSWORD_OLD = "fault-old-password-1"
+PASSWORD_NEW = "fault-new-password-2"
+ADMIN_PASSWORD = "tickstack-admin-password"
+
+Objects = set  # of (kind, key, id)
+
+
+@dataclass
+class Case:
+    """One run of a scenario: the servers, a name prefix, and what prepare() made."""
+
+    prefix: str
+    influxdb: object | None = None  # harness.InfluxDB
+    kapacitor: object | None = None  # harness.Kapacitor
+    made: dict = field(default_factory=dict)
+
+    def influx(self, method, path, body=None, **kw):
+        return self.influxdb.api(method, path, body=body, **kw)
+
+    def kapa(self, method, path, body=None):
+        return http(method, self.kapacitor.url + "/kapacitor/v1" + path, body=body)
+
+
+@dataclass
+class Scenario:
+    name: str  # module/what
+    module: str
+    service: str  # "influxdb", "kapacitor" or "blank" (a fresh influxd that is not set up)
+    args: Callable[[Case], dict]
+    check: Callable[[Case, dict], list[str]]
+    prepare: Callable[[Case], None] = lambda case: None
+    # (kind, key) of the objects the run must leave exactly one of
+    expected: Callable[[Case], set] = lambda case: set()
+    # ids the run may delete (the old object a replace swaps out)
+    removable: Callable[[Case], set] = lambda case: set()
+    read_only: bool = False
+
+    @property
+    def id(self):
+        return self.name
+
+
+# --------------------------------------------------------------------------------------------------
+# InfluxDB: raw reads
+# --------------------------------------------------------------------------------------------------
+
+def _ok(status_body, what):
+    status, body = status_body
+    assert 200 <= status < 300, "%s: HTTP %s %s" % (what, status, body)
+    return body
+
+
+def influx_inventory(server, token=None) -> Objects:
+    """Every org, bucket, user, token, v1 authorization and stored DBRP mapping on the instance."""
+    def get(path):
+        return _ok(server.api("GET", path, token=token), "GET " + path)
+
+    out = set()
+    orgs = get("/api/v2/orgs?limit=100")["orgs"]
+    for org in orgs:
+        out.add(("org", org["name"], org["id"]))
+        for mapping in get("/api/v2/dbrps?orgID=%s" % org["id"]).get("content") or []:
+            if not mapping.get("virtual"):
+                out.add(("dbrp", "%s/%s" % (mapping["database"], mapping["retention_policy"]), mapping["id"]))
+    offset = 0
+    while True:
+        page = get("/api/v2/buckets?limit=100&offset=%d" % offset)["buckets"]
+        # System buckets (_monitoring, _tasks) come and go with their organization.
+        out.update(("bucket", b["name"], b["id"]) for b in page if b.get("type") != "system")
+        if len(page) < 100:
+            break
+        offset += len(page)
+    out.update(("user", u["name"], u["id"]) for u in get("/api/v2/users")["users"])
+    out.update(("token", a.get("description") or "", a["id"]) for a in get("/api/v2/authorizations")["authorizations"])
+    out.update(("v1_auth", a.get("token") or "", a["id"])
+               for a in get("/private/legacy/authorizations")["authorizations"])
+    return out
+
+
+def authorizations(case, description):
+    body = _ok(case.influx("GET", "/api/v2/authorizations?orgID=%s" % case.influxdb.org_id), "list tokens")
+    return [a for a in body["authorizations"] if a.get("description") == description]
+
+
+def permission_set(auth):
+    return sorted((p["action"], p["resource"]["type"], p["resource"].get("id")) for p in auth.get("permissions") or [])
+
+
+def bucket_by_name(case, name):
+    status, body = case.influx("GET", "/api/v2/buckets?orgID=%s&name=%s" % (case.influxdb.org_id,
+                                                                            urllib.parse.quote(name)))
+    if status == 404:
+        return None
+    return next((b for b in _ok((status, body), "bucket " + name)["buckets"] if b["name"] == name), None)
+
+
+def make_bucket(case, name, retention=0, description=""):
+    rules = [{"type": "expire", "everySeconds": retention}] if retention else []
+    return _ok(case.influx("POST", "/api/v2/buckets", {"orgID": case.influxdb.org_id, "name": name,
+                                                      "retentionRules": rules, "description": description}),
+               "create bucket")
+
+
+def v1_password_works(server, username, password):
+    basic = base64.b64encode(("%s:%s" % (username, password)).encode()).decode()
+    status, _ = http("GET", server.url + "/query", headers={"Authorization": "Basic " + basic})
+    return status not in (401, 403)
+
+
+def stored_dbrps(case, database):
+    body = _ok(case.influx("GET", "/api/v2/dbrps?orgID=%s&db=%s" % (case.influxdb.org_id, database)), "dbrps")
+    return [m for m in body.get("content") or [] if not m.get("virtual")]
+
+
+def telegraf_bucket_id(case):
+    return case.influxdb.bucket_id
+
+
+# --------------------------------------------------------------------------------------------------
+# InfluxDB scenarios
+# --------------------------------------------------------------------------------------------------
+
+def _setup_check(case, result):
+    problems = []
+    server = case.influxdb
+    status, body = http("GET", server.url + "/api/v2/setup")
+    if status != 200 or body.get("allowed") is not False:
+        return ["the instance is not set up (GET /api/v2/setup: %s %s)" % (status, body)]
+    inv = influx_inventory(server, token=OPERATOR_TOKEN)
+    counts = {kind: sorted(k for kd, k, _ in inv if kd == kind) for kind in ("org", "user", "token")}
+    if counts["org"] != ["tickstack"]:
+        problems.append("orgs on the instance: %s (want only tickstack)" % counts["org"])
+    if counts["user"] != ["admin"]:
+        problems.append("users on the instance: %s (want only admin)" % counts["user"])
+    if len(counts["token"]) != 1:
+        problems.append("%d tokens on the instance (want the operator token only)" % len(counts["token"]))
+    buckets = [k for kd, k, _ in inv if kd == "bucket" and not k.startswith("_")]
+    if buckets != ["telegraf"]:
+        problems.append("user buckets on the instance: %s (want only telegraf)" % buckets)
+    return problems
+
+
+def _org_args(description):
+    return lambda case: {"name": case.prefix + "org", "description": description}
+
+
+def _org_check(description):
+    def check(case, result):
+        body = _ok(case.influx("GET", "/api/v2/orgs?limit=100"), "orgs")
+        found = [o for o in body["orgs"] if o["name"] == case.prefix + "org"]
+        if len(found) != 1:
+            return ["%d orgs named %s" % (len(found), case.prefix + "org")]
+        if (found[0].get("description") or "") != description:
+            return ["org description is %r, want %r" % (found[0].get("description"), description)]
+        return []
+    return check
+
+
+def _org_prepare(case):
+    case.made["org"] = _ok(case.influx("POST", "/api/v2/orgs", {"name": case.prefix + "org", "description": "before"}),
+                           "create org")
+
+
+def _bucket_check(retention, description):
+    def check(case, result):
+        bucket = bucket_by_name(case, case.prefix + "bucket")
+        if bucket is None:
+            return ["bucket %s is missing" % (case.prefix + "bucket")]
+        rules = [r for r in bucket.get("retentionRules") or [] if r.get("type", "expire") == "expire"]
+        every = rules[0]["everySeconds"] if rules else 0
+        problems = []
+        if every != retention:
+            problems.append("bucket retention is %ss, want %ss" % (every, retention))
+        if (bucket.get("description") or "") != description:
+            problems.append("bucket description is %r, want %r" % (bucket.get("description"), description))
+        return problems
+    return check
+
+
+def _token_args(action):
+    return lambda case: {"description": case.prefix + "token",
+                         "permissions": [{"action": action, "resource": {"type": "buckets", "name": "telegraf"}}]}
+
+
+def _token_check(action):
+    def check(case, result):
+        found = authorizations(case, case.prefix + "token")
+        if len(found) != 1:
+            return ["%d tokens with the description %s (IDs %s)" % (len(found), case.prefix + "token",
+                                                                    ", ".join(a["id"] for a in found))]
+        want = [(action, "buckets", telegraf_bucket_id(case))]
+        if permission_set(found[0]) != want:
+            return ["token permissions are %s, want %s" % (permission_set(found[0]), want)]
+        if found[0].get("status") != "active":
+            return ["token status is %s" % found[0].get("status")]
+        return []
+    return check
+
+
+def _token_prepare(case):
+    case.made["token"] = _ok(case.influx("POST", "/api/v2/authorizations", {
+        "orgID": case.influxdb.org_id, "description": case.prefix + "token", "permissions": [
+            {"action": "read", "resource": {"type": "buckets", "id": case.influxdb.bucket_id,
+                                            "orgID": case.influxdb.org_id}}]}), "create token")
+
+
+def _dbrp_prepare(move):
+    def prepare(case):
+        case.made["b1"] = make_bucket(case, case.prefix + "b1")
+        if move:
+            case.made["b2"] = make_bucket(case, case.prefix + "b2")
+            case.made["dbrp"] = _ok(case.influx("POST", "/api/v2/dbrps", {
+                "orgID": case.influxdb.org_id, "bucketID": case.made["b1"]["id"], "database": case.prefix + "db",
+                "retention_policy": "autogen", "default": True}), "create dbrp")
+    return prepare
+
+
+def _dbrp_check(target):
+    def check(case, result):
+        found = stored_dbrps(case, case.prefix + "db")
+        if len(found) != 1:
+            return ["%d stored mappings for database %s: %s" % (len(found), case.prefix + "db",
+                                                                [(m["retention_policy"], m["bucketID"]) for m in found])]
+        mapping = found[0]
+        problems = []
+        if mapping["retention_policy"] != "autogen" or mapping["bucketID"] != case.made[target]["id"]:
+            problems.append("mapping is %s -> %s, want autogen -> %s" % (mapping["retention_policy"],
+                                                                          mapping["bucketID"], case.made[target]["id"]))
+        if not mapping.get("default"):
+            problems.append("the only mapping of the database is not its default")
+        return problems
+    return check
+
+
+def _v1_prepare(case):
+    org, bucket = case.influxdb.org_id, case.influxdb.bucket_id
+    auth = _ok(case.influx("POST", "/private/legacy/authorizations", {
+        "orgID": org, "token": case.prefix + "user", "description": "",
+        "permissions": [{"action": "read", "resource": {"type": "buckets", "id": bucket, "orgID": org}}]}),
+        "create v1 auth")
+    _ok(case.influx("POST", "/private/legacy/authorizations/%s/password" % auth["id"], {"password": PASSWORD_OLD}),
+        "set v1 password")
+    case.made["v1"] = auth
+
+
+def _v1_check(actions, password):
+    def check(case, result):
+        body = _ok(case.influx("GET", "/private/legacy/authorizations"), "v1 auths")
+        found = [a for a in body["authorizations"] if a.get("token") == case.prefix + "user"]
+        if len(found) != 1:
+            return ["%d v1 authorizations with the username %s" % (len(found), case.prefix + "user")]
+        problems = []
+        want = sorted((a, "buckets", telegraf_bucket_id(case)) for a in actions)
+        if permission_set(found[0]) != want:
+            problems.append("v1 permissions are %s, want %s" % (permission_set(found[0]), want))
+        if found[0].get("status") != "active":
+            problems.append("v1 authorization status is %s" % found[0].get("status"))
+        if not v1_password_works(case.influxdb, case.prefix + "user", password):
+            problems.append("the v1 password does not work (the authorization has no or another password)")
+        return problems
+    return check
+
+
+def _info_check(case, result):
+    """What influxdb2_info returned against what the server holds."""
+    inv = influx_inventory(case.influxdb)
+    problems = []
+    org_ids = {i for kind, _, i in inv if kind == "org"}
+    got_orgs = {o.get("id") for o in result.get("orgs") or []}
+    if got_orgs != org_ids:
+        problems.append("info orgs %s, server %s" % (sorted(got_orgs), sorted(org_ids)))
+    buckets = _ok(case.influx("GET", "/api/v2/buckets?orgID=%s&limit=100" % case.influxdb.org_id), "buckets")["buckets"]
+    want_buckets = {b["id"] for b in buckets if b.get("type") != "system"}
+    got_buckets = {b.get("id") for b in result.get("buckets") or []}
+    if got_buckets != want_buckets:
+        problems.append("info buckets %s, server %s" % (sorted(got_buckets), sorted(want_buckets)))
+    tokens = {a["id"] for a in authorizations_all(case)}
+    got_tokens = {t.get("id") for t in result.get("tokens") or []}
+    if got_tokens != tokens:
+        problems.append("info tokens %d, server %d" % (len(got_tokens), len(tokens)))
+    if not (result.get("health") or {}).get("status") == "pass":
+        problems.append("info health is %s" % result.get("health"))
+    return problems
+
+
+def authorizations_all(case):
+    return _ok(case.influx("GET", "/api/v2/authorizations?orgID=%s" % case.influxdb.org_id), "tokens")["authorizations"]
+
+
+def _info_prepare(case):
+    make_bucket(case, case.prefix + "seen")
+
+
+INFLUX_SCENARIOS = [
+    Scenario("influxdb2_setup/create", "influxdb2_setup", "blank",
+             args=lambda case: {"username": "admin", "password": ADMIN_PASSWORD, "org": "tickstack",
+                                "bucket": "telegraf", "retention": "30d", "token": OPERATOR_TOKEN},
+             check=_setup_check),
+    Scenario("influxdb2_org/create", "influxdb2_org", "influxdb", args=_org_args("made by the fault suite"),
+             check=_org_check("made by the fault suite"), expected=lambda case: {("org", case.prefix + "org")}),
+    Scenario("influxdb2_org/update", "influxdb2_org", "influxdb", args=_org_args("after"), prepare=_org_prepare,
+             check=_org_check("after"), expected=lambda case: {("org", case.prefix + "org")}),
+    Scenario("influxdb2_bucket/create", "influxdb2_bucket", "influxdb",
+             args=lambda case: {"name": case.prefix + "bucket", "retention": "2d", "description": "new"},
+             check=_bucket_check(2 * 86400, "new"), expected=lambda case: {("bucket", case.prefix + "bucket")}),
+    Scenario("influxdb2_bucket/update", "influxdb2_bucket", "influxdb",
+             prepare=lambda case: case.made.update(bucket=make_bucket(case, case.prefix + "bucket", 86400, "old")),
+             args=lambda case: {"name": case.prefix + "bucket", "retention": "3d", "description": "changed"},
+             check=_bucket_check(3 * 86400, "changed"), expected=lambda case: {("bucket", case.prefix + "bucket")}),
+    Scenario("influxdb2_token/create", "influxdb2_token", "influxdb", args=_token_args("read"),
+             check=_token_check("read"), expected=lambda case: {("token", case.prefix + "token")}),
+    Scenario("influxdb2_token/replace", "influxdb2_token", "influxdb", args=_token_args("write"),
+             prepare=_token_prepare, check=_token_check("write"),
+             expected=lambda case: {("token", case.prefix + "token")},
+             removable=lambda case: {case.made["token"]["id"]}),
+    Scenario("influxdb2_dbrp/create", "influxdb2_dbrp", "influxdb",
+             args=lambda case: {"database": case.prefix + "db", "retention_policy": "autogen",
+                                "bucket": case.prefix + "b1"},
+             prepare=_dbrp_prepare(move=False), check=_dbrp_check("b1"),
+             expected=lambda case: {("dbrp", case.prefix + "db/autogen"), ("bucket", case.prefix + "b1")}),
+    Scenario("influxdb2_dbrp/move", "influxdb2_dbrp", "influxdb",
+             args=lambda case: {"database": case.prefix + "db", "retention_policy": "autogen",
+                                "bucket": case.prefix + "b2"},
+             prepare=_dbrp_prepare(move=True), check=_dbrp_check("b2"),
+             expected=lambda case: {("dbrp", case.prefix + "db/autogen"), ("bucket", case.prefix + "b1"),
+                                    ("bucket", case.prefix + "b2")},
+             removable=lambda case: {case.made["dbrp"]["id"]}),
+    Scenario("influxdb2_v1_auth/create", "influxdb2_v1_auth", "influxdb",
+             args=lambda case: {"username": case.prefix + "user", "password": PASSWORD_NEW,
+                                "read_buckets": ["telegraf"]},
+             check=_v1_check(["read"], PASSWORD_NEW), expected=lambda case: {("v1_auth", case.prefix + "user")}),
+    Scenario("influxdb2_v1_auth/replace", "influxdb2_v1_auth", "influxdb",
+             args=lambda case: {"username": case.prefix + "user", "password": PASSWORD_NEW,
+                                "read_buckets": ["telegraf"], "write_buckets": ["telegraf"]},
+             prepare=_v1_prepare, check=_v1_check(["read", "write"], PASSWORD_NEW),
+             expected=lambda case: {("v1_auth", case.prefix + "user")},
+             removable=lambda case: {case.made["v1"]["id"]}),
+    Scenario("influxdb2_v1_auth/password", "influxdb2_v1_auth", "influxdb",
+             args=lambda case: {"username": case.prefix + "user", "password": PASSWORD_NEW,
+                                "update_password": "always", "read_buckets": ["telegraf"]},
+             prepare=_v1_prepare, check=_v1_check(["read"], PASSWORD_NEW),
+             expected=lambda case: {("v1_auth", case.prefix + "user")}),
+    Scenario("influxdb2_info/read", "influxdb2_info", "influxdb", args=lambda case: {},
+             prepare=_info_prepare, check=_info_check, read_only=True,
+             expected=lambda case: {("bucket", case.prefix + "seen")}),
+]
+
+
+# --------------------------------------------------------------------------------------------------
+# Kapacitor
+# --------------------------------------------------------------------------------------------------
+
+def kapacitor_inventory(server) -> Objects:
+    def get(path):
+        return _ok(http("GET", server.url + "/kapacitor/v1" + path), "GET " + path)
+
+    out = set()
+    out.update(("task", t["id"], t["id"]) for t in get("/tasks?fields=status&limit=1000")["tasks"])
+    out.update(("template", t["id"], t["id"]) for t in get("/templates?fields=type&limit=1000")["templates"])
+    for topic in get("/alerts/topics")["topics"]:
+        for handler in get("/alerts/topics/%s/handlers" % urllib.parse.quote(topic["id"], safe=""))["handlers"]:
+            key = "%s/%s" % (topic["id"], handler["id"])
+            out.add(("handler", key, key))
+    return out
+
+
+def _script(measurement):
+    return ('// made by the fault suite\ndbrp "telegraf"."autogen"\n\nstream\n    |from()\n'
+            "        .measurement('%s')\n    |log()\n" % measurement)
+
+
+TEMPLATE = ('dbrp "telegraf"."autogen"\n\nvar measurement string\nvar level = \'%s\'\n\nstream\n'
+            "    |from()\n        .measurement(measurement)\n    |log()\n        .level(level)\n")
+
+
+def _tokens(script):
+    return re.sub(r"\s+", "", script or "")
+
+
+def _task_check(measurement):
+    def check(case, result):
+        status, task = case.kapa("GET", "/tasks/%s?script-format=raw" % (case.prefix + "task"))
+        if status != 200:
+            return ["task %s: HTTP %s" % (case.prefix + "task", status)]
+        problems = []
+        if _tokens(task.get("script")) != _tokens(_script(measurement)):
+            problems.append("task script is %r" % task.get("script"))
+        if task.get("status") != "enabled" or not task.get("executing"):
+            problems.append("task status %s, executing %s" % (task.get("status"), task.get("executing")))
+        if task.get("dbrps") != [{"db": "telegraf", "rp": "autogen"}]:
+            problems.append("task dbrps %s" % task.get("dbrps"))
+        return problems
+    return check
+
+
+def _task_prepare(case):
+    _ok(case.kapa("POST", "/tasks", {"id": case.prefix + "task", "type": "stream", "script": _script("before"),
+                                     "dbrps": [{"db": "telegraf", "rp": "autogen"}], "status": "enabled"}),
+        "create task")
+
+
+def _template_check(level):
+    def check(case, result):
+        status, template = case.kapa("GET", "/templates/%s?script-format=raw" % (case.prefix + "tpl"))
+        if status != 200:
+            return ["template %s: HTTP %s" % (case.prefix + "tpl", status)]
+        if _tokens(template.get("script")) != _tokens(TEMPLATE % level):
+            return ["template script is %r" % template.get("script")]
+        return []
+    return check
+
+
+def _handler_args(path):
+    return lambda case: {"topic": case.prefix + "topic", "id": "log", "kind": "log", "options": {"path": path},
+                         "match": "level() == CRITICAL"}
+
+
+def _handler_check(path):
+    def check(case, result):
+        status, handler = case.kapa("GET", "/alerts/topics/%s/handlers/log" % (case.prefix + "topic"))
+        if status != 200:
+            return ["handler %s/log: HTTP %s" % (case.prefix + "topic", status)]
+        problems = []
+        if handler.get("kind") != "log" or (handler.get("options") or {}).get("path") != path:
+            problems.append("handler is %s %s" % (handler.get("kind"), handler.get("options")))
+        if handler.get("match") != "level() == CRITICAL":
+            problems.append("handler match is %r" % handler.get("match"))
+        return problems
+    return check
+
+
+def _kapacitor_info_check(case, result):
+    inv = kapacitor_inventory(case.kapacitor)
+    want = {key for kind, key, _ in inv if kind == "task"}
+    got = {t.get("id") for t in result.get("tasks") or []}
+    problems = []
+    if got != want:
+        problems.append("info tasks %s, server %s" % (sorted(got), sorted(want)))
+    want = {key for kind, key, _ in inv if kind == "template"}
+    got = {t.get("id") for t in result.get("templates") or []}
+    if got != want:
+        problems.append("info templates %s, server %s" % (sorted(got), sorted(want)))
+    want = {key for kind, key, _ in inv if kind == "handler"}
+    got = {"%s/%s" % (t.get("id"), h.get("id")) for t in result.get("topics") or [] for h in t.get("handlers") or []}
+    if got != want:
+        problems.append("info handlers %s, server %s" % (sorted(got), sorted(want)))
+    return problems
+
+
+KAPACITOR_SCENARIOS = [
+    Scenario("kapacitor_task/create", "kapacitor_task", "kapacitor",
+             args=lambda case: {"id": case.prefix + "task", "script": _script("cpu")},
+             check=_task_check("cpu"), expected=lambda case: {("task", case.prefix + "task")}),
+    Scenario("kapacitor_task/update", "kapacitor_task", "kapacitor",
+             args=lambda case: {"id": case.prefix + "task", "script": _script("after")}, prepare=_task_prepare,
+             check=_task_check("after"), expected=lambda case: {("task", case.prefix + "task")}),
+    Scenario("kapacitor_template/create", "kapacitor_template", "kapacitor",
+             args=lambda case: {"id": case.prefix + "tpl", "script": TEMPLATE % "INFO"},
+             check=_template_check("INFO"), expected=lambda case: {("template", case.prefix + "tpl")}),
+    Scenario("kapacitor_template/update", "kapacitor_template", "kapacitor",
+             args=lambda case: {"id": case.prefix + "tpl", "script": TEMPLATE % "ERROR"},
+             prepare=lambda case: _ok(case.kapa("POST", "/templates", {"id": case.prefix + "tpl", "type": "stream",
+                                                                      "script": TEMPLATE % "INFO"}), "template"),
+             check=_template_check("ERROR"), expected=lambda case: {("template", case.prefix + "tpl")}),
+    Scenario("kapacitor_topic_handler/create", "kapacitor_topic_handler", "kapacitor",
+             args=_handler_args("/tmp/tickstack-faults-a.log"), check=_handler_check("/tmp/tickstack-faults-a.log"),
+             expected=lambda case: {("handler", case.prefix + "topic/log")}),
+    Scenario("kapacitor_topic_handler/update", "kapacitor_topic_handler", "kapacitor",
+             args=_handler_args("/tmp/tickstack-faults-b.log"),
+             prepare=lambda case: _ok(case.kapa("POST", "/alerts/topics/%s/handlers" % (case.prefix + "topic"), {
+                 "id": "log", "kind": "log", "options": {"path": "/tmp/tickstack-faults-a.log"},
+                 "match": "level() == CRITICAL"}), "handler"),
+             check=_handler_check("/tmp/tickstack-faults-b.log"),
+             expected=lambda case: {("handler", case.prefix + "topic/log")}),
+    Scenario("kapacitor_info/read", "kapacitor_info", "kapacitor", args=lambda case: {},
+             prepare=_task_prepare, check=_kapacitor_info_check, read_only=True,
+             expected=lambda case: {("task", case.prefix + "task")}),
+]
+
+SCENARIOS = INFLUX_SCENARIOS + KAPACITOR_SCENARIOS
+
+
+def cleanup(case: Case):
+    """Delete whatever carries the case's prefix (raw API), so one case never sees another's objects."""
+    if case.influxdb is not None and case.influxdb.token:
+        server = case.influxdb
+        try:
+            inv = influx_inventory(server)
+        except AssertionError:
+            return
+        paths = {"org": "/api/v2/orgs/%s", "bucket": "/api/v2/buckets/%s", "token": "/api/v2/authorizations/%s",
+                 "v1_auth": "/private/legacy/authorizations/%s",
+                 "dbrp": "/api/v2/dbrps/%%s?orgID=%s" % server.org_id}
+        for kind in ("dbrp", "token", "v1_auth", "bucket", "org"):
+            for k, key, oid in inv:
+                if k == kind and key.startswith(case.prefix):
+                    server.api("DELETE", paths[kind] % oid)
+    if case.kapacitor is not None:
+        inv = kapacitor_inventory(case.kapacitor)
+        for kind, key, _ in sorted(inv):
+            if not key.startswith(case.prefix):
+                continue
+            if kind == "task":
+                case.kapa("DELETE", "/tasks/" + key)
+            elif kind == "template":
+                case.kapa("DELETE", "/templates/" + key)
+            elif kind == "handler":
+                topic, handler = key.split("/", 1)
+                case.kapa("DELETE", "/alerts/topics/%s/handlers/%s" % (topic, handler))
+        for kind, key, _ in inv:
+            if kind == "handler" and key.startswith(case.prefix):
+                case.kapa("DELETE", "/alerts/topics/" + key.split("/", 1)[0])
