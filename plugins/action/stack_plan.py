@@ -1,0 +1,102 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) tickstack.influx contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Action plugin of ``tickstack.influx.stack_plan`` (documented in plugins/modules/stack_plan.py).
+
+An action plugin rather than a filter: it runs once per host on the controller, reads the
+inventory groups from the task's variables, resolves template files like the kapacitor role does,
+and fails once with every model error listed instead of one Jinja exception at a time. The rules
+live in plugins/plugin_utils/stack_plan.py.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ansible.errors import AnsibleError
+from ansible.module_utils.common.text.converters import to_text
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.tickstack.influx.plugins.plugin_utils import stack_plan
+
+ARGUMENT_SPEC = dict(
+    databases=dict(type="list", elements="raw", default=[]),
+    kapacitor_tasks=dict(type="list", elements="raw", default=[]),
+    kapacitor_templates=dict(type="list", elements="raw", default=[]),
+    telegraf_database=dict(type="str", default="telegraf"),
+    telegraf_retention_policy=dict(type="str", default="autogen"),
+    kapacitor_group=dict(type="str", default="kapacitor"),
+    telegraf_group=dict(type="str", default="telegraf"),
+    org=dict(type="str", default=""),
+    stack_name=dict(type="str", default=stack_plan.DEFAULT_STACK_NAME),
+    required=dict(type="dict", default={}),
+    authorizations=dict(type="list", elements="dict"),
+    tokens=dict(type="list", elements="dict"),
+)
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _requires_connection = False
+    _supports_check_mode = True
+    _supports_async = False
+
+    def _template_scripts(self, templates: list[Any]) -> tuple[list[Any], list[str]]:
+        """kapacitor_templates with each script_file read (as the kapacitor role's file lookup would)."""
+        resolved, errors = [], []
+        for template in templates:
+            if isinstance(template, dict) and template.get("script") is None and template.get("script_file"):
+                try:
+                    path = self._find_needle("files", template["script_file"])
+                    with open(path, "rb") as f:
+                        template = dict(template, script=to_text(f.read(), errors="surrogate_or_strict"))
+                except (AnsibleError, OSError) as e:
+                    errors.append("kapacitor_templates '%s': cannot read its script_file %s: %s"
+                                  % (template.get("id"), template["script_file"], to_text(e)))
+            resolved.append(template)
+        return resolved, errors
+
+    def run(self, tmp: Any = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
+        result = super().run(tmp, task_vars)
+        del tmp
+        task_vars = task_vars or {}
+        validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        del validation
+        result["changed"] = False
+
+        if args["authorizations"] is not None:
+            if args["tokens"] is None:
+                result.update(failed=True, msg="authorizations needs tokens (the plan's tokens) to tell which to keep")
+                return result
+            errors = stack_plan.stack_name_errors(args["stack_name"])
+            if errors:
+                result.update(failed=True, msg=errors[0], errors=errors)
+                return result
+            result["prune"] = stack_plan.tokens_to_prune(args["authorizations"], args["stack_name"], args["tokens"])
+            return result
+
+        groups = task_vars.get("groups") or {}
+        templates, file_errors = self._template_scripts(args["kapacitor_templates"])
+        plan = stack_plan.build_plan(
+            databases=args["databases"],
+            kapacitor_tasks=args["kapacitor_tasks"],
+            kapacitor_templates=templates,
+            telegraf_database=args["telegraf_database"],
+            telegraf_retention_policy=args["telegraf_retention_policy"],
+            kapacitor_hosts=groups.get(args["kapacitor_group"], []),
+            telegraf_hosts=groups.get(args["telegraf_group"], []),
+            org=args["org"],
+            stack_name=args["stack_name"],
+            required=args["required"],
+        )
+        errors = file_errors + plan["errors"]
+        if errors:
+            # Only the problems: the plan of a broken model would bury them.
+            result.update(failed=True, errors=errors, msg="The stack's model has %d problem%s:\n- %s" % (
+                len(errors), "" if len(errors) == 1 else "s", "\n- ".join(errors)))
+            return result
+        host = to_text(task_vars.get("inventory_hostname", ""))
+        plan["host_tokens"] = stack_plan.host_tokens(plan, host)
+        result.update(plan)
+        return result

@@ -1,0 +1,220 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) tickstack.influx contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# Documentation only: the code is the action plugin plugins/action/stack_plan.py (it runs on the
+# controller) and the rules are in plugins/plugin_utils/stack_plan.py.
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: stack_plan
+short_description: Work out the stack's buckets, DBRP mappings, task DBRPs and least-privilege tokens from its model
+description:
+  - The plan the P(tickstack.influx.stack#role) role acts on, computed on the controller from the model
+    (O(databases), O(kapacitor_tasks), O(kapacitor_templates), the database Telegraf writes to) and the
+    inventory groups O(kapacitor_group) and O(telegraf_group). It changes nothing.
+  - Each O(databases) entry is a 1.x database/retention policy mapped to a bucket (the retention policy
+    defaults to C(autogen), the bucket to the database for C(autogen), else C(<database>/<retention policy>)).
+    A database's default retention policy is the one with C(default=true), else the first listed.
+  - What each present task reads and writes is read from its TICKscript (or, for a task with
+    C(template_id), from the template's script with the task's C(vars)) - C(dbrp) statements, batch
+    C(query()) C(FROM) clauses, C(influxDBOut().database().retentionPolicy()) - plus its C(reads) and
+    C(writes). A task whose script names no DBRP and that gives no C(dbrps) gets derived ones - its batch
+    queries' sources, or for a stream task O(telegraf_database)/O(telegraf_retention_policy).
+  - Every Kapacitor host may read the buckets the tasks read and write the buckets they write; every
+    Telegraf host may write its bucket. Nothing else.
+  - Each token is marked by its description C(tickstack:<stack_name>:<service>:<host>). With
+    O(authorizations) (the organization's tokens, for example from M(tickstack.influx.influxdb2_info)) and
+    O(tokens) (the plan's RV(tokens)) it returns instead which of this stack's tokens are stale (RV(prune)).
+  - Fails once, listing every problem of the model (RV(errors)), each naming the entry or task and the fix.
+author:
+  - tickstack.influx contributors (@tickstack)
+options:
+  databases:
+    description: The stack role's C(tickstack_databases)
+      (C({database, retention_policy, bucket, retention, description, default})).
+    type: list
+    elements: raw
+    default: []
+  kapacitor_tasks:
+    description: The stack role's C(tickstack_kapacitor_tasks) (the keys of M(tickstack.influx.kapacitor_task) plus
+      C(reads) and C(writes)).
+    type: list
+    elements: raw
+    default: []
+  kapacitor_templates:
+    description: The kapacitor role's C(kapacitor_templates); a C(script_file) is read like the C(file) lookup does.
+    type: list
+    elements: raw
+    default: []
+  telegraf_database:
+    description: The database Telegraf writes to; stream tasks without DBRPs get it.
+    type: str
+    default: telegraf
+  telegraf_retention_policy:
+    description: The retention policy Telegraf writes to.
+    type: str
+    default: autogen
+  kapacitor_group:
+    description: Inventory group of the Kapacitor hosts.
+    type: str
+    default: kapacitor
+  telegraf_group:
+    description: Inventory group of the Telegraf hosts.
+    type: str
+    default: telegraf
+  org:
+    description: The organization; a Kapacitor whose tasks neither read nor write gets read access to it.
+    type: str
+    default: ""
+  stack_name:
+    description:
+      - Marks this stack's tokens. Two inventories that share one organization need different names.
+      - Letters, digits, V(_), V(.) and V(-).
+    type: str
+    default: tickstack
+  required:
+    description:
+      - "Settings that must not be empty, as C({name: value}); each empty one is reported with a hint."
+      - Pass a stand-in (for example V(set)) rather than a secret's value.
+    type: dict
+    default: {}
+  authorizations:
+    description:
+      - The organization's tokens (C(id), C(description)). With it the module returns only RV(prune).
+    type: list
+    elements: dict
+  tokens:
+    description: The plan's RV(tokens); required with O(authorizations).
+    type: list
+    elements: dict
+attributes:
+  action:
+    description: Runs on the controller as an action plugin.
+    support: full
+  async:
+    description: Cannot run asynchronously.
+    support: none
+  check_mode:
+    description: Runs the same in check mode; it only computes.
+    support: full
+  diff_mode:
+    description: Returns no diff.
+    support: N/A
+notes:
+  - The TICKscript scanner reads strings, references, regexes and comments as Kapacitor's lexer does; a
+    source it cannot resolve fails naming the task and asks for C(reads)/C(writes).
+seealso:
+  - module: tickstack.influx.influxdb2_token
+  - module: tickstack.influx.influxdb2_info
+"""
+
+EXAMPLES = r"""
+- name: Work out the plan (per host; its host_tokens are this host's)
+  tickstack.influx.stack_plan:
+    databases:
+      - {database: telegraf, retention: 30d}
+      - {database: my-db, retention_policy: my-rp, bucket: my-bucket}
+    kapacitor_tasks:
+      - id: copy
+        script: |
+          dbrp "telegraf"."autogen"
+          stream |from().measurement('cpu') |influxDBOut().database('my-db').retentionPolicy('my-rp')
+    org: tickstack
+  register: plan
+
+- name: List the organization's tokens
+  tickstack.influx.influxdb2_info:
+    url: http://127.0.0.1:8086
+    token: "{{ vault_operator_token }}"
+    org: tickstack
+    gather: [tokens]
+  register: listed
+  run_once: true
+
+- name: Which of this stack's tokens are stale
+  tickstack.influx.stack_plan:
+    authorizations: "{{ listed.tokens }}"
+    tokens: "{{ plan.tokens }}"
+  register: stale
+  run_once: true
+"""
+
+RETURN = r"""
+errors:
+  description: Every problem of the model, each naming the entry or task and the fix; empty on success.
+  returned: always
+  type: list
+  elements: str
+databases:
+  description: O(databases) with C(retention_policy), C(bucket) and C(default) filled in.
+  returned: without O(authorizations)
+  type: list
+  elements: dict
+default_rps:
+  description: The default retention policy of each database.
+  returned: without O(authorizations)
+  type: dict
+  sample: {telegraf: autogen, my-db: my-rp}
+buckets:
+  description: One C({bucket, retention, description}) per bucket (C(retention) and C(description) only when given).
+  returned: without O(authorizations)
+  type: list
+  elements: dict
+dbrps:
+  description: The DBRP mappings, C({database, retention_policy, bucket, default}).
+  returned: without O(authorizations)
+  type: list
+  elements: dict
+telegraf_bucket:
+  description: The bucket Telegraf writes to; empty when O(databases) lacks its database/retention policy.
+  returned: without O(authorizations)
+  type: str
+tasks:
+  description:
+    - Each present task's C(id), C(type), C(dbrps), C(derived_dbrps) (null unless derived), C(reads) and C(writes);
+      pairs are C({db, rp}).
+  returned: without O(authorizations)
+  type: list
+  elements: dict
+kapacitor_tasks:
+  description: The kapacitor role's C(kapacitor_tasks) - the tasks without C(reads)/C(writes), with derived C(dbrps).
+  returned: without O(authorizations)
+  type: list
+  elements: dict
+read_buckets:
+  description: The buckets Kapacitor reads.
+  returned: without O(authorizations)
+  type: list
+  elements: str
+write_buckets:
+  description: The buckets Kapacitor writes.
+  returned: without O(authorizations)
+  type: list
+  elements: str
+permissions:
+  description: The permissions of every C(kapacitor) and C(telegraf) host, as M(tickstack.influx.influxdb2_token) takes them.
+  returned: without O(authorizations)
+  type: dict
+tokens:
+  description: One C({service, host, description, permissions}) per Kapacitor and Telegraf host.
+  returned: without O(authorizations)
+  type: list
+  elements: dict
+host_tokens:
+  description: This host's tokens by service, C({description, permissions}).
+  returned: without O(authorizations)
+  type: dict
+  sample: {telegraf: {description: "tickstack:tickstack:telegraf:web1", permissions: []}}
+prune:
+  description:
+    - This stack's stale tokens, C({description, ids, reason}) - hosts no longer in the inventory, and 0.1.0
+      descriptions (C(tickstack <service> <host>)) once the host has its new token.
+  returned: with O(authorizations)
+  type: list
+  elements: dict
+"""

@@ -1,0 +1,466 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) tickstack.influx contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The stack's plan: from the model and the inventory to everything the stack role acts on.
+
+Pure Python on the controller (no Ansible needed), so every rule is unit-tested in milliseconds
+(tests/unit/test_stack_plan.py). The ``tickstack.influx.stack_plan`` action plugin is its only
+caller in the collection; it gathers the inputs from the task and fails once, listing every
+problem :func:`build_plan` found.
+
+The rules, in the order the role relies on them:
+
+- **Databases.** Each ``tickstack_databases`` entry is a 1.x database/retention policy (DBRP)
+  mapped to a bucket: ``retention_policy`` defaults to ``autogen``, ``bucket`` to the database
+  (for ``autogen``) or ``<database>/<retention_policy>`` (InfluxDB's own naming). A database's
+  default retention policy is the one marked ``default: true``, else the first listed.
+- **Buckets.** One per bucket name; entries sharing a bucket must not disagree on its settings.
+- **Tasks.** What each present Kapacitor task reads and writes comes from its TICKscript (or its
+  template's, with the task's vars) through ``tickscript.scan``, plus its ``reads``/``writes``. A
+  task whose script names no DBRP and that gives none gets derived ones: its batch queries'
+  sources, or for a stream task what Telegraf writes to Kapacitor. Every DBRP a task uses must be
+  declared in ``tickstack_databases``.
+- **Permissions.** Every Kapacitor host may read the buckets the tasks read and write the buckets
+  they write (read on the organization when neither: InfluxDB refuses a token without
+  permissions); every Telegraf host may write its bucket.
+- **Tokens.** One per service and host, marked by its description
+  ``tickstack:<stack name>:<service>:<host>`` (InfluxDB authorizations have no labels). Pruning
+  (:func:`tokens_to_prune`) revokes this stack's tokens of hosts no longer in the inventory, and
+  the 0.1.0 descriptions ``tickstack <service> <host>`` once the host has its new token.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from ansible_collections.tickstack.influx.plugins.module_utils.tickscript import scan
+
+SERVICES = ("kapacitor", "telegraf")
+DEFAULT_STACK_NAME = "tickstack"
+TOKEN_PREFIX = "tickstack"
+_STACK_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+_LEGACY_DESCRIPTION = re.compile(r"tickstack (kapacitor|telegraf) (\S+)")
+_TRUE = frozenset({"true", "yes", "on", "1", "y", "t"})
+_FALSE = frozenset({"false", "no", "off", "0", "n", "f", ""})
+
+# Hints for the connection settings the role cannot work without (see :func:`required_errors`).
+REQUIRED_HINTS = {
+    "tickstack_influxdb_url": "the InfluxDB group (tickstack_influxdb_group) has no hosts, so give the URL "
+                              "of InfluxDB Cloud or of your InfluxDB 2 server",
+    "tickstack_influxdb_api_url": "give the URL of InfluxDB as tickstack_influxdb_api_host reaches it",
+    "tickstack_influxdb_operator_token": "set an all-access token (from a vault); it creates the buckets, "
+                                         "DBRP mappings and the services' tokens",
+    "tickstack_influxdb_org": "name the organization",
+}
+
+Pair = tuple[str, str]
+
+
+class _Errors(list):
+    """The model errors found so far, each naming the entry and the fix."""
+
+    def add(self, where: str, msg: str) -> None:
+        self.append("%s: %s" % (where, msg))
+
+
+# --- small helpers --------------------------------------------------------------------------------
+
+def _as_bool(value: Any) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    return None
+
+
+def _pair_dict(pair: Pair) -> dict[str, str]:
+    return {"db": pair[0], "rp": pair[1]}
+
+
+def _pairs_out(pairs: Iterable[Pair]) -> list[dict[str, str]]:
+    return [_pair_dict(p) for p in sorted(set(pairs))]
+
+
+def _pairs_in(items: Iterable[Mapping[str, str]]) -> list[Pair]:
+    return [(str(p["db"]), str(p.get("rp") or "")) for p in items]
+
+
+def _shown(pairs: Iterable[Pair]) -> str:
+    return ", ".join("%s/%s" % p for p in pairs) or "none"
+
+
+def token_description(stack_name: str, service: str, host: str) -> str:
+    """The description that marks a token as this stack's, for one service on one host."""
+    return "%s:%s:%s:%s" % (TOKEN_PREFIX, stack_name, service, host)
+
+
+def legacy_token_description(service: str, host: str) -> str:
+    """The description 0.1.0 gave the same token."""
+    return "tickstack %s %s" % (service, host)
+
+
+# --- connection settings and stack name -----------------------------------------------------------
+
+def required_errors(required: Mapping[str, Any] | None) -> list[str]:
+    """An error for every setting of ``required`` (name -> value) that is empty."""
+    errors = _Errors()
+    for name, value in (required or {}).items():
+        if value is None or (isinstance(value, str) and not value.strip()):
+            errors.add(name, "is empty: %s." % REQUIRED_HINTS.get(name, "set it"))
+    return errors
+
+
+def stack_name_errors(stack_name: Any) -> list[str]:
+    errors = _Errors()
+    if not isinstance(stack_name, str) or not _STACK_NAME.fullmatch(stack_name):
+        errors.add("tickstack_stack_name", "%r cannot mark tokens: use letters, digits, '_', '.' and '-' "
+                   "(no ':' or spaces), for example the inventory's name." % (stack_name,))
+    return errors
+
+
+# --- databases ------------------------------------------------------------------------------------
+
+def normalize_databases(entries: Sequence[Any] | None, errors: _Errors) -> list[dict[str, Any]]:
+    """tickstack_databases with retention_policy, bucket and default filled in; bad entries dropped."""
+    databases: list[dict[str, Any]] = []
+    first_at: dict[Pair, int] = {}
+    for index, entry in enumerate(entries or []):
+        where = "tickstack_databases[%d]" % index
+        if not isinstance(entry, Mapping) or not str(entry.get("database") or "").strip():
+            errors.add(where, "needs a database (the 1.x database name TICKscripts use), got %r." % (entry,))
+            continue
+        database = str(entry["database"])
+        rp = str(entry.get("retention_policy") or "autogen")
+        default = _as_bool(entry.get("default", False))
+        if default is None:
+            errors.add(where, "default must be true or false, got %r." % (entry.get("default"),))
+            default = False
+        if (database, rp) in first_at:
+            errors.add(where, "%s/%s is already listed at tickstack_databases[%d]; list each database/retention "
+                       "policy once." % (database, rp, first_at[(database, rp)]))
+            continue
+        first_at[(database, rp)] = index
+        item = dict(entry)
+        item.update(database=database, retention_policy=rp, default=default,
+                    bucket=str(entry.get("bucket") or (database if rp == "autogen" else "%s/%s" % (database, rp))))
+        databases.append(item)
+
+    marked: dict[str, list[str]] = {}
+    for item in databases:
+        if item["default"]:
+            marked.setdefault(item["database"], []).append(item["retention_policy"])
+    for database, rps in marked.items():
+        if len(rps) > 1:
+            errors.add("tickstack_databases", "database %s has %d retention policies with default: true (%s); "
+                       "mark at most one." % (database, len(rps), ", ".join(rps)))
+    return databases
+
+
+def default_rps(databases: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """Each database's default retention policy: the one marked default, else the first listed."""
+    found: dict[str, str] = {}
+    for item in [d for d in databases if d["default"]] + list(databases):
+        found.setdefault(item["database"], item["retention_policy"])
+    return found
+
+
+def buckets(databases: Sequence[Mapping[str, Any]], errors: _Errors) -> list[dict[str, Any]]:
+    """One item per bucket; entries that share a bucket must agree on what they set."""
+    found: dict[str, dict[str, Any]] = {}
+    for item in databases:
+        settings = {key: item[key] for key in ("retention", "description") if key in item}
+        first = found.get(item["bucket"])
+        if first is None:
+            found[item["bucket"]] = dict(bucket=item["bucket"], **settings)
+            continue
+        for key, value in settings.items():
+            if key in first and first[key] != value:
+                errors.add("tickstack_databases", "%s/%s shares the bucket %s with an earlier entry but sets its %s "
+                           "to %r, not %r; set it once (or the same everywhere)."
+                           % (item["database"], item["retention_policy"], item["bucket"], key, value, first[key]))
+            first.setdefault(key, value)
+    return list(found.values())
+
+
+def dbrp_mappings(databases: Sequence[Mapping[str, Any]], defaults: Mapping[str, str]) -> list[dict[str, Any]]:
+    return [{"database": d["database"], "retention_policy": d["retention_policy"], "bucket": d["bucket"],
+             "default": defaults.get(d["database"]) == d["retention_policy"]} for d in databases]
+
+
+# --- tasks ----------------------------------------------------------------------------------------
+
+def _extra_pairs(task: Mapping[str, Any], key: str, defaults: Mapping[str, str], label: str,
+                 errors: _Errors) -> list[Pair]:
+    """A task's reads/writes/dbrps as pairs; a missing rp is the database's default."""
+    value = task.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, Sequence) or isinstance(value, (str, bytes)):
+        errors.add(label, "%s must be a list of {db, rp}, got %r." % (key, value))
+        return []
+    pairs = []
+    for item in value:
+        if not isinstance(item, Mapping) or not str(item.get("db") or "").strip():
+            errors.add(label, "every item of %s needs a db (and an rp), got %r." % (key, item))
+            continue
+        db = str(item["db"])
+        pairs.append((db, str(item.get("rp") or defaults.get(db, ""))))
+    return pairs
+
+
+def _template_script(task: Mapping[str, Any], templates: Mapping[str, Mapping[str, Any]], label: str,
+                     errors: _Errors) -> str | None:
+    template_id = str(task["template_id"])
+    template = templates.get(template_id)
+    if template is None or template.get("state", "present") == "absent" or not isinstance(template.get("script"), str):
+        if task.get("reads") is not None or task.get("writes") is not None:
+            return None  # the model says what it touches, as 0.1.0 required
+        why = ("is not in kapacitor_templates" if template is None
+               else "is removed by kapacitor_templates (state: absent)" if template.get("state") == "absent"
+               else "has no script the plan can read")
+        errors.add(label, "its template %s %s, so the plan cannot tell what the task reads and writes; define the "
+                   "template in kapacitor_templates with its script, or give the task reads/writes." % (template_id, why))
+        return None
+    return template["script"]
+
+
+def plan_task(task: Mapping[str, Any], label: str, templates: Mapping[str, Mapping[str, Any]],
+              defaults: Mapping[str, str], telegraf_dbrp: Pair, errors: _Errors) -> dict[str, Any] | None:
+    """What one present task reads and writes and the DBRPs it runs with; None when it cannot tell."""
+    task_id = str(task["id"])
+    if task.get("script") is not None:
+        script: str | None = task["script"]
+    else:
+        known_errors = len(errors)
+        script = _template_script(task, templates, label, errors)
+        if len(errors) > known_errors:
+            return None
+    given_dbrps = _extra_pairs(task, "dbrps", defaults, label, errors)
+    extra_reads = _extra_pairs(task, "reads", defaults, label, errors)
+    extra_writes = _extra_pairs(task, "writes", defaults, label, errors)
+
+    scanned: dict[str, Any] = {"type": None, "dbrps": [], "dbrps_in_script": False, "queries": [],
+                               "reads": [], "writes": []}
+    if script is not None:
+        try:
+            # A source the scanner cannot resolve is an error unless the task says what it reads/writes.
+            scanned = scan(script, vars=task.get("vars") or {}, default_rps=dict(defaults), name=task_id,
+                           allow_unreadable=task.get("reads") is not None or task.get("writes") is not None)
+        except Exception as e:  # TickscriptError, and a scanner bug must still name the task
+            errors.add(label, "cannot read its TICKscript: %s" % e)
+            return None
+
+    task_type = task.get("type") or scanned["type"]
+    reads = _pairs_in(scanned["reads"])
+    derived: list[Pair] | None = None
+    if scanned["dbrps_in_script"]:
+        if task.get("dbrps") is not None:
+            errors.add(label, "its script has dbrp statements, so Kapacitor refuses dbrps given with the task; "
+                       "remove the task's dbrps (or the script's dbrp statements).")
+        dbrps = _pairs_in(scanned["dbrps"])
+    elif task.get("dbrps") is not None:
+        dbrps = given_dbrps
+        if task_type == "batch":
+            reads += given_dbrps
+    elif task_type == "batch" and scanned["queries"]:
+        derived = _pairs_in(scanned["queries"])
+        dbrps = derived
+    elif task_type == "stream":
+        derived = [telegraf_dbrp]
+        dbrps = derived
+    else:
+        dbrps = []
+    return {
+        "id": task_id,
+        "type": task_type,
+        "dbrps": _pairs_out(dbrps),
+        "derived_dbrps": None if derived is None else _pairs_out(derived),
+        "reads": _pairs_out(reads + extra_reads),
+        "writes": _pairs_out(_pairs_in(scanned["writes"]) + extra_writes),
+    }
+
+
+def plan_tasks(tasks: Sequence[Any] | None, templates: Mapping[str, Mapping[str, Any]], defaults: Mapping[str, str],
+               known: Mapping[Pair, str], telegraf_dbrp: Pair, errors: _Errors
+               ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(plans of the present tasks, the kapacitor role's kapacitor_tasks)."""
+    planned: list[dict[str, Any]] = []
+    role_tasks: list[dict[str, Any]] = []
+    seen: dict[str, int] = {}
+    for index, task in enumerate(tasks or []):
+        where = "tickstack_kapacitor_tasks[%d]" % index
+        if not isinstance(task, Mapping) or not str(task.get("id") or "").strip():
+            errors.add(where, "needs an id, got %r." % (task,))
+            continue
+        task_id = str(task["id"])
+        label = "Kapacitor task '%s'" % task_id
+        if task_id in seen:
+            errors.add(label, "is listed twice (tickstack_kapacitor_tasks[%d] and [%d]); give each task a unique id."
+                       % (seen[task_id], index))
+            continue
+        seen[task_id] = index
+        state = task.get("state") or "present"
+        role_task = {k: v for k, v in task.items() if k not in ("reads", "writes")}
+        role_tasks.append(role_task)
+        if state not in ("present", "absent"):
+            errors.add(label, "state must be present or absent, got %r." % (state,))
+            continue
+        if state == "absent":
+            continue
+        has_script = task.get("script") is not None
+        has_template = task.get("template_id") is not None
+        if has_script == has_template:
+            errors.add(label, "needs exactly one of script and template_id (unless its state is absent).")
+            continue
+        planned_task = plan_task(task, label, templates, defaults, telegraf_dbrp, errors)
+        if planned_task is None:
+            continue
+        used = [(p["db"], p["rp"]) for key in ("dbrps", "reads", "writes") for p in planned_task[key]]
+        unknown = sorted({p for p in used if p not in known})
+        if unknown:
+            errors.add(label, "uses %s (database/retention policy), which tickstack_databases does not declare "
+                       "(declared: %s). Add %s to tickstack_databases, or fix the task's dbrp statements, query() "
+                       "FROM clauses or influxDBOut() database/retentionPolicy."
+                       % (_shown(unknown), _shown(known), "it" if len(unknown) == 1 else "them"))
+        if planned_task["derived_dbrps"]:
+            role_task["dbrps"] = planned_task["derived_dbrps"]
+        planned.append(planned_task)
+    return planned, role_tasks
+
+
+def _templates_by_id(templates: Sequence[Any] | None) -> dict[str, Mapping[str, Any]]:
+    return {str(t["id"]): t for t in templates or [] if isinstance(t, Mapping) and t.get("id")}
+
+
+# --- permissions and tokens -----------------------------------------------------------------------
+
+def _bucket_permissions(action: str, names: Iterable[str]) -> list[dict[str, Any]]:
+    return [{"action": action, "resource": {"type": "buckets", "name": name}} for name in names]
+
+
+def kapacitor_permissions(read_buckets: Sequence[str], write_buckets: Sequence[str], org: str) -> list[dict[str, Any]]:
+    permissions = _bucket_permissions("read", read_buckets) + _bucket_permissions("write", write_buckets)
+    # InfluxDB refuses a token without permissions.
+    return permissions or [{"action": "read", "resource": {"type": "orgs", "name": org}}]
+
+
+def _hosts(value: Any) -> list[str]:
+    return [str(h) for h in value or []]
+
+
+def build_plan(*, databases: Sequence[Any] | None = None, kapacitor_tasks: Sequence[Any] | None = None,
+               kapacitor_templates: Sequence[Any] | None = None, telegraf_database: str = "telegraf",
+               telegraf_retention_policy: str = "autogen", kapacitor_hosts: Sequence[str] | None = None,
+               telegraf_hosts: Sequence[str] | None = None, org: str = "", stack_name: str = DEFAULT_STACK_NAME,
+               required: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Everything the stack role acts on, and every model error (``errors``, empty when it can act)."""
+    errors = _Errors(required_errors(required))
+    errors.extend(stack_name_errors(stack_name))
+    kapacitor_hosts = _hosts(kapacitor_hosts)
+    telegraf_hosts = _hosts(telegraf_hosts)
+
+    dbs = normalize_databases(databases, errors)
+    bucket_items = buckets(dbs, errors)
+    defaults = default_rps(dbs)
+    known = {(d["database"], d["retention_policy"]): d["bucket"] for d in dbs}
+
+    telegraf_dbrp = (str(telegraf_database), str(telegraf_retention_policy or defaults.get(telegraf_database, "")))
+    telegraf_bucket = known.get(telegraf_dbrp, "")
+    if telegraf_hosts and not telegraf_bucket:
+        errors.add("tickstack_telegraf_database", "Telegraf writes to %s/%s (tickstack_telegraf_database/"
+                   "tickstack_telegraf_retention_policy), which is not in tickstack_databases (listed: %s). Add it "
+                   "there." % (telegraf_dbrp + (_shown(known),)))
+
+    planned, role_tasks = plan_tasks(kapacitor_tasks, _templates_by_id(kapacitor_templates), defaults, known,
+                                     telegraf_dbrp, errors)
+    read_buckets = sorted({known[(p["db"], p["rp"])] for t in planned for p in t["reads"]
+                           if (p["db"], p["rp"]) in known})
+    write_buckets = sorted({known[(p["db"], p["rp"])] for t in planned for p in t["writes"]
+                            if (p["db"], p["rp"]) in known})
+    permissions = {
+        "kapacitor": kapacitor_permissions(read_buckets, write_buckets, org),
+        "telegraf": _bucket_permissions("write", [telegraf_bucket]) if telegraf_bucket else [],
+    }
+    tokens = [{"service": service, "host": host, "description": token_description(stack_name, service, host),
+               "permissions": permissions[service]}
+              for service, hosts in (("kapacitor", kapacitor_hosts), ("telegraf", telegraf_hosts)) for host in hosts]
+    return {
+        "errors": list(errors),
+        "stack_name": stack_name,
+        "databases": dbs,
+        "default_rps": defaults,
+        "buckets": bucket_items,
+        "dbrps": dbrp_mappings(dbs, defaults),
+        "telegraf_dbrp": _pair_dict(telegraf_dbrp),
+        "telegraf_bucket": telegraf_bucket,
+        "tasks": planned,
+        "kapacitor_tasks": role_tasks,
+        "read_buckets": read_buckets,
+        "write_buckets": write_buckets,
+        "permissions": permissions,
+        "kapacitor_hosts": kapacitor_hosts,
+        "telegraf_hosts": telegraf_hosts,
+        "tokens": tokens,
+    }
+
+
+def host_tokens(plan: Mapping[str, Any], host: str) -> dict[str, dict[str, Any]]:
+    """The tokens of one host, by service."""
+    return {t["service"]: {"description": t["description"], "permissions": t["permissions"]}
+            for t in plan["tokens"] if t["host"] == host}
+
+
+# --- pruning --------------------------------------------------------------------------------------
+
+def parse_description(description: str, stack_name: str) -> tuple[str, str] | None:
+    """(service, host) of a token this stack marked, None for any other description."""
+    prefix = "%s:%s:" % (TOKEN_PREFIX, stack_name)
+    if not description.startswith(prefix):
+        return None
+    service, sep, host = description[len(prefix):].partition(":")
+    if not sep or service not in SERVICES or not host:
+        return None
+    return service, host
+
+
+def tokens_to_prune(authorizations: Sequence[Mapping[str, Any]] | None, stack_name: str,
+                    expected: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The descriptions of this stack's tokens to revoke, with their IDs and why.
+
+    ``expected`` are the plan's ``tokens`` (service and host of every token the stack keeps).
+    Revoked: a token marked ``tickstack:<stack_name>:<service>:<host>`` whose host no longer runs
+    that service in the inventory; a 0.1.0 token (``tickstack <service> <host>``) once the host's
+    new token exists, or, for the default stack name (the only one 0.1.0 knew), when the host no
+    longer runs that service. Anything else is not this stack's and is never touched.
+    """
+    keep = {(str(t["service"]), str(t["host"])) for t in expected}
+    marked: set[tuple[str, str]] = set()
+    for auth in authorizations or []:
+        parsed = parse_description(str(auth.get("description") or ""), stack_name)
+        if parsed:
+            marked.add(parsed)
+
+    found: dict[str, dict[str, Any]] = {}
+    for auth in authorizations or []:
+        description = str(auth.get("description") or "")
+        parsed = parse_description(description, stack_name)
+        reason = None
+        if parsed and parsed not in keep:
+            reason = "%s no longer runs %s in this inventory" % (parsed[1], parsed[0])
+        legacy = _LEGACY_DESCRIPTION.fullmatch(description)
+        if legacy:
+            pair = (legacy.group(1), legacy.group(2))
+            if pair in marked and pair in keep:
+                reason = "0.1.0 token, replaced by %s" % token_description(stack_name, *pair)
+            elif pair not in keep and stack_name == DEFAULT_STACK_NAME:
+                reason = "0.1.0 token of %s, which no longer runs %s in this inventory" % (pair[1], pair[0])
+        if reason:
+            item = found.setdefault(description, {"description": description, "ids": [], "reason": reason})
+            item["ids"].append(auth.get("id"))
+    return sorted(found.values(), key=lambda item: item["description"])
