@@ -159,6 +159,21 @@ class Response(object):
         except ValueError:
             raise self.unexpected("the reply is not JSON") from None
 
+    def check_json(self):
+        """Raise unless the body is empty, JSON, or JSON lines (a chunked 1.x query): the APIs answer
+        nothing else, so an HTML page or a cut-off body means the call never reached the service (or
+        its answer was lost), even when the status says success."""
+        try:
+            self.json()
+        except UnexpectedResponse:
+            lines = [line for line in self.text.splitlines() if line.strip()]
+            try:
+                if len(lines) < 2 or not all(isinstance(json.loads(line), dict) for line in lines):
+                    raise ValueError
+            except ValueError:
+                raise self.unexpected("the reply is not JSON") from None
+        return self
+
     def json_object(self, *required):
         """The body as a JSON object (``{}`` when empty) holding every key in ``required``."""
         data = self.json()
@@ -342,7 +357,7 @@ class HttpClient(object):
                 self._pause(attempt, resp)
                 continue
             if (expect is not None and resp.status in expect) or (expect is None and 200 <= resp.status < 300):
-                return resp
+                return resp.check_json()
             if method == "DELETE" and resp.status == 404 and attempt > 0:
                 return resp
             raise self._error(method, url, resp)

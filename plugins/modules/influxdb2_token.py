@@ -290,8 +290,8 @@ def ensure(module, client):
         result.update(changed=True, authorization=planned, diff=state_diff({}, {
             "description": description, "status": params["status"], "permissions": described(wanted, names)}))
         if not module.check_mode:
-            created = client.create_authorization(org["id"], description, wanted, params["status"],
-                                                  user["id"] if user else None)
+            created = create(client, org["id"], description, wanted, params["status"], user["id"] if user else None,
+                             known=existing)
             publish(result, created)
         return result
 
@@ -316,7 +316,7 @@ def ensure(module, client):
                       authorization=planned_summary(org, params, wanted, names, user), diff=differ.diff())
         if not module.check_mode:
             owner = user["id"] if user else current.get("userID")
-            created = client.create_authorization(org["id"], description, wanted, params["status"], owner)
+            created = create(client, org["id"], description, wanted, params["status"], owner, known=existing)
             retire(client, existing, created, description)
             publish(result, created)
         return result
@@ -332,6 +332,28 @@ def ensure(module, client):
     if value:
         result.update(token=value, token_available=True)
     return result
+
+
+def create(client, org_id, description, permissions, status, owner, known):
+    """Create the token; when the call fails, delete a token it made anyway (its answer lost on the
+    way back), since its value is lost with the answer and the next run must make one it can return."""
+    try:
+        return client.create_authorization(org_id, description, permissions, status, owner)
+    except ApiError as e:
+        known_ids = set(a["id"] for a in known)
+        try:
+            strays = [a for a in client.list_authorizations(org_id=org_id)
+                      if a.get("description") == description and a["id"] not in known_ids]
+            for stray in strays:
+                client.delete_authorization(stray["id"])
+        except ApiError as cleanup:
+            raise OperationFailed("cannot create token %r: %s; looking for a token the call made anyway failed too "
+                                  "(%s): the next run replaces any duplicate" % (description, e, cleanup), e) from e
+        if not strays:
+            raise
+        raise OperationFailed("cannot create token %r: %s; the call had made token %s anyway, without returning "
+                              "its value, so it was deleted again" % (description, e, ", ".join(a["id"] for a in strays)),
+                              e) from e
 
 
 def retire(client, olds, created, description):

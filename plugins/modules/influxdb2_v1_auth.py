@@ -245,10 +245,28 @@ def require_password(params, action):
                            "existing password)" % (action, params["username"]))
 
 
+def made_anyway(client, username, org_id, permissions):
+    """The authorization a failed create made after all (same username, org and permissions), or None."""
+    try:
+        found = client.find_legacy_authorization(username)
+    except ApiError:
+        return None
+    if found and found.get("orgID") == org_id and normalize_permissions(found.get("permissions")) == permissions:
+        return found
+    return None
+
+
 def create(client, params, org, permissions, user):
     """Create the authorization and set its password, or delete it again: never one without a password."""
-    created = client.create_legacy_authorization(org["id"], params["username"], permissions, params["description"],
-                                                 params["status"], user["id"] if user else None)
+    try:
+        created = client.create_legacy_authorization(org["id"], params["username"], permissions,
+                                                     params["description"], params["status"], user["id"] if user else None)
+    except ApiError:
+        # The answer may be lost after the server made it (a reset, a 503 from a proxy): finish it then,
+        # or the next run would find an authorization without a password and leave it so.
+        created = made_anyway(client, params["username"], org["id"], permissions)
+        if created is None:
+            raise
     try:
         client.set_legacy_password(created["id"], params["password"])
     except ApiError as e:

@@ -404,3 +404,55 @@ def test_org_lookup_still_works(monkeypatch, capsys):
     out = run_main(influxdb2_org, {"url": INFLUX, "token": "s3cret-token", "name": "acme"},
                    FakeInflux().on("GET", "/api/v2/orgs", reply(200, {"orgs": [org()]})), monkeypatch, capsys)
     assert out["changed"] is False and out["org"]["id"] == ORG_ID
+
+
+# -- a success status with a body that is not the API's: the call did not happen -------------------------
+
+HTML = reply(200, b"<html>proxy</html>", {"Content-Type": "text/html"})
+
+
+def test_a_delete_answered_with_html_is_not_done_and_the_replacement_rolls_back():
+    fake = token_server([auth(AUTH_ID, action="read")], delete_old=HTML)
+    with pytest.raises(OperationFailed, match="cannot delete the old token .*the reply is not JSON.*deleted again"):
+        influxdb2_token.ensure(FakeModule(dict(TOKEN)), client(fake))
+
+
+@pytest.mark.parametrize("probe", [HTML, reply(200, b'{"results": [', {})])
+def test_v1_a_credential_check_answered_with_html_is_an_error(probe):
+    fake = v1_server(existing=legacy(), probe=probe)
+    with pytest.raises(UnexpectedResponse, match="not JSON"):
+        influxdb2_v1_auth.ensure(FakeModule(dict(V1, update_password="always")), client(fake))
+    assert fake.writes() == []
+
+
+def test_v1_a_password_call_answered_with_html_rolls_the_create_back():
+    fake = v1_server(password_reply=HTML)
+    with pytest.raises(OperationFailed, match="not JSON.*deleted again"):
+        influxdb2_v1_auth.ensure(FakeModule(dict(V1)), client(fake))
+    assert fake.writes()[-1].method == "DELETE"
+
+
+def test_json_lines_are_json():
+    assert Response(200, {}, b'{"a": 1}\n{"b": 2}\n').check_json().status == 200
+
+
+# -- an answer lost after the server acted -------------------------------------------------------------
+
+def test_v1_a_create_whose_answer_was_lost_is_completed():
+    fake = v1_server()
+    fake.on("POST", "/private/legacy/authorizations", error(503, "proxy: upstream reset"))
+    fake.on("GET", "/private/legacy/authorizations", reply(200, {"authorizations": []}),
+            reply(200, {"authorizations": [legacy(NEW_AUTH_ID)]}))
+    result = influxdb2_v1_auth.ensure(FakeModule(dict(V1)), client(fake))
+    assert result["changed"] and result["password_set"]
+    assert fake.writes()[-1].path.endswith("/%s/password" % NEW_AUTH_ID)
+
+
+def test_token_a_create_whose_answer_was_lost_deletes_the_token_it_made():
+    fake = token_server([])
+    fake.on("POST", "/api/v2/authorizations", ServerUnreachable("cannot connect: reset", method="POST", url=INFLUX))
+    fake.on("GET", "/api/v2/authorizations", reply(200, {"authorizations": []}),
+            reply(200, {"authorizations": [auth(NEW_AUTH_ID)]}))
+    with pytest.raises(OperationFailed, match="had made token %s anyway.*deleted again" % NEW_AUTH_ID):
+        influxdb2_token.ensure(FakeModule(dict(TOKEN)), client(fake))
+    assert (fake.writes()[-1].method, fake.writes()[-1].path[-16:]) == ("DELETE", NEW_AUTH_ID)
