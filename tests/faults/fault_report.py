@@ -28,7 +28,7 @@ def known_failures() -> dict[tuple[str, str], str]:
         if not path.exists():
             continue
         for line in path.read_text().splitlines():
-            text, _, why = line.partition("#")
+            text, _sep, why = line.partition("#")
             words = text.split()
             if len(words) == 2:
                 for fault in FAULTS if words[1] == "*" else [words[1]]:

@@ -216,9 +216,10 @@ def _judge(scenario: Scenario, case: Case, proxy: FaultProxy, fault: str | None,
 
 
 def _converge(scenario, case, proxy, before, out: CaseResult, keep: bool) -> CaseResult:
-    """The next clean run must succeed and leave exactly what was asked; ``keep`` an outcome already bad."""
+    """The next clean run must succeed and leave exactly what was asked, and the run after it change
+    nothing; ``keep`` an outcome already bad."""
     if out.fault == "none":
-        return out
+        return _settled(scenario, case, proxy, out)
     proxy.reset()
     second = run_module(scenario.module, module_args(scenario, case, proxy.url))
     trace = crashed(second)
@@ -232,6 +233,19 @@ def _converge(scenario, case, proxy, before, out: CaseResult, keep: bool) -> Cas
     if (problems or leftovers) and not keep:
         out.outcome = "not converged" if problems else "leftover"
         out.detail = "after the clean run: %s (the faulted run: %s)" % ("; ".join(problems + leftovers), out.detail)
+    if keep or problems or leftovers:
+        return out
+    return _settled(scenario, case, proxy, out)
+
+
+def _settled(scenario, case, proxy, out: CaseResult) -> CaseResult:
+    """One more clean run: it must succeed with changed=False (a run that changes again never converged)."""
+    proxy.reset()
+    again = run_module(scenario.module, module_args(scenario, case, proxy.url))
+    if crashed(again) or again.get("failed") or again.get("changed"):
+        what = crashed(again) or again.get("msg") or "changed=True, diff %s" % again.get("diff")
+        out.outcome = "not converged"
+        out.detail = "the run after the clean one did not settle: %s (before: %s)" % (what, out.detail)
     return out
 
 

@@ -24,8 +24,8 @@ import traceback
 
 from ansible.module_utils import basic, urls
 
-from unit import collection_path  # noqa: F401  (puts ansible_collections.tickstack.influx on sys.path)
 
+importlib.import_module("unit.collection_path")  # puts ansible_collections.tickstack.influx on sys.path
 PACKAGE = "ansible_collections.tickstack.influx.plugins.modules."
 
 
@@ -129,8 +129,9 @@ def run_module(name: str, args: dict, check_mode: bool = False, diff: bool = Fal
         return results[-1]
     text = stdout.getvalue().strip()
     try:
-        return json.loads(text.splitlines()[-1]) if text else {"failed": True, "crashed": True,
-                                                                "msg": "MODULE FAILURE", "module_stderr": "no output"}
+        if not text:
+            return {"failed": True, "crashed": True, "msg": "MODULE FAILURE", "module_stderr": "no output"}
+        return json.loads(text.splitlines()[-1])
     except ValueError:
         return {"failed": True, "crashed": True, "msg": "MODULE FAILURE", "module_stdout": text}
 

@@ -119,14 +119,13 @@ def bucket_by_name(case, name):
 
 def make_bucket(case, name, retention=0, description=""):
     rules = [{"type": "expire", "everySeconds": retention}] if retention else []
-    return _ok(case.influx("POST", "/api/v2/buckets", {"orgID": case.influxdb.org_id, "name": name,
-                                                      "retentionRules": rules, "description": description}),
-               "create bucket")
+    body = {"orgID": case.influxdb.org_id, "name": name, "retentionRules": rules, "description": description}
+    return _ok(case.influx("POST", "/api/v2/buckets", body), "create bucket")
 
 
 def v1_password_works(server, username, password):
     basic = base64.b64encode(("%s:%s" % (username, password)).encode()).decode()
-    status, _ = http("GET", server.url + "/query", headers={"Authorization": "Basic " + basic})
+    status, _body = http("GET", server.url + "/query", headers={"Authorization": "Basic " + basic})
     return status not in (401, 403)
 
 
@@ -150,14 +149,14 @@ def _setup_check(case, result):
     if status != 200 or body.get("allowed") is not False:
         return ["the instance is not set up (GET /api/v2/setup: %s %s)" % (status, body)]
     inv = influx_inventory(server, token=OPERATOR_TOKEN)
-    counts = {kind: sorted(k for kd, k, _ in inv if kd == kind) for kind in ("org", "user", "token")}
+    counts = {kind: sorted(k for kd, k, _oid in inv if kd == kind) for kind in ("org", "user", "token")}
     if counts["org"] != ["tickstack"]:
         problems.append("orgs on the instance: %s (want only tickstack)" % counts["org"])
     if counts["user"] != ["admin"]:
         problems.append("users on the instance: %s (want only admin)" % counts["user"])
     if len(counts["token"]) != 1:
         problems.append("%d tokens on the instance (want the operator token only)" % len(counts["token"]))
-    buckets = [k for kd, k, _ in inv if kd == "bucket" and not k.startswith("_")]
+    buckets = [k for kd, k, _oid in inv if kd == "bucket" and not k.startswith("_")]
     if buckets != ["telegraf"]:
         problems.append("user buckets on the instance: %s (want only telegraf)" % buckets)
     return problems
@@ -247,8 +246,8 @@ def _dbrp_check(target):
         mapping = found[0]
         problems = []
         if mapping["retention_policy"] != "autogen" or mapping["bucketID"] != case.made[target]["id"]:
-            problems.append("mapping is %s -> %s, want autogen -> %s" % (mapping["retention_policy"],
-                                                                          mapping["bucketID"], case.made[target]["id"]))
+            problems.append("mapping is %s -> %s, want autogen -> %s"
+                            % (mapping["retention_policy"], mapping["bucketID"], case.made[target]["id"]))
         if not mapping.get("default"):
             problems.append("the only mapping of the database is not its default")
         return problems
@@ -288,7 +287,7 @@ def _info_check(case, result):
     """What influxdb2_info returned against what the server holds."""
     inv = influx_inventory(case.influxdb)
     problems = []
-    org_ids = {i for kind, _, i in inv if kind == "org"}
+    org_ids = {i for kind, _key, i in inv if kind == "org"}
     got_orgs = {o.get("id") for o in result.get("orgs") or []}
     if got_orgs != org_ids:
         problems.append("info orgs %s, server %s" % (sorted(got_orgs), sorted(org_ids)))
@@ -454,16 +453,16 @@ def _handler_check(path):
 
 def _kapacitor_info_check(case, result):
     inv = kapacitor_inventory(case.kapacitor)
-    want = {key for kind, key, _ in inv if kind == "task"}
+    want = {key for kind, key, _oid in inv if kind == "task"}
     got = {t.get("id") for t in result.get("tasks") or []}
     problems = []
     if got != want:
         problems.append("info tasks %s, server %s" % (sorted(got), sorted(want)))
-    want = {key for kind, key, _ in inv if kind == "template"}
+    want = {key for kind, key, _oid in inv if kind == "template"}
     got = {t.get("id") for t in result.get("templates") or []}
     if got != want:
         problems.append("info templates %s, server %s" % (sorted(got), sorted(want)))
-    want = {key for kind, key, _ in inv if kind == "handler"}
+    want = {key for kind, key, _oid in inv if kind == "handler"}
     got = {"%s/%s" % (t.get("id"), h.get("id")) for t in result.get("topics") or [] for h in t.get("handlers") or []}
     if got != want:
         problems.append("info handlers %s, server %s" % (sorted(got), sorted(want)))
@@ -482,8 +481,8 @@ KAPACITOR_SCENARIOS = [
              check=_template_check("INFO"), expected=lambda case: {("template", case.prefix + "tpl")}),
     Scenario("kapacitor_template/update", "kapacitor_template", "kapacitor",
              args=lambda case: {"id": case.prefix + "tpl", "script": TEMPLATE % "ERROR"},
-             prepare=lambda case: _ok(case.kapa("POST", "/templates", {"id": case.prefix + "tpl", "type": "stream",
-                                                                      "script": TEMPLATE % "INFO"}), "template"),
+             prepare=lambda case: _ok(case.kapa("POST", "/templates", {
+                 "id": case.prefix + "tpl", "type": "stream", "script": TEMPLATE % "INFO"}), "template"),
              check=_template_check("ERROR"), expected=lambda case: {("template", case.prefix + "tpl")}),
     Scenario("kapacitor_topic_handler/create", "kapacitor_topic_handler", "kapacitor",
              args=_handler_args("/tmp/tickstack-faults-a.log"), check=_handler_check("/tmp/tickstack-faults-a.log"),
@@ -520,7 +519,7 @@ def cleanup(case: Case):
                     server.api("DELETE", paths[kind] % oid)
     if case.kapacitor is not None:
         inv = kapacitor_inventory(case.kapacitor)
-        for kind, key, _ in sorted(inv):
+        for kind, key, _oid in sorted(inv):
             if not key.startswith(case.prefix):
                 continue
             if kind == "task":
@@ -530,6 +529,6 @@ def cleanup(case: Case):
             elif kind == "handler":
                 topic, handler = key.split("/", 1)
                 case.kapa("DELETE", "/alerts/topics/%s/handlers/%s" % (topic, handler))
-        for kind, key, _ in inv:
+        for kind, key, _oid in inv:
             if kind == "handler" and key.startswith(case.prefix):
                 case.kapa("DELETE", "/alerts/topics/" + key.split("/", 1)[0])

@@ -80,10 +80,10 @@ def call(proxy, method="GET", path="/api/v2/things?x=1", body=None, timeout=5.0)
 
 
 def test_relays_untouched_when_not_armed(proxy, upstream):
-    status, _, data = call(proxy, "POST", "/api/v2/buckets", {"name": "b"})
+    status, _headers, data = call(proxy, "POST", "/api/v2/buckets", {"name": "b"})
     assert status == 201
     assert json.loads(data) == {"method": "POST", "path": "/api/v2/buckets", "body": '{"name": "b"}'}
-    status, _, data = call(proxy, "DELETE", "/api/v2/buckets/1")
+    status, _headers, data = call(proxy, "DELETE", "/api/v2/buckets/1")
     assert (status, data) == (204, b"")
     assert [(c.number, c.method, c.status, c.fault) for c in proxy.calls] == [
         (1, "POST", 201, None), (2, "DELETE", 204, None)]
@@ -93,7 +93,7 @@ def test_relays_untouched_when_not_armed(proxy, upstream):
 def test_the_nth_call_only_gets_the_fault(proxy, upstream):
     proxy.arm("500", at=2)
     assert call(proxy)[0] == 200
-    status, _, data = call(proxy)
+    status, _headers, data = call(proxy)
     assert status == 500 and json.loads(data)["message"] == "fault injected: HTTP 500"
     assert call(proxy)[0] == 200
     assert [c.fault for c in proxy.calls] == [None, "500", None]
@@ -122,7 +122,7 @@ def test_complete_replies(proxy, upstream, kind):
 
 def test_malformed_reply_to_an_empty_body(proxy):
     proxy.arm("malformed", at=1)
-    status, _, data = call(proxy, "DELETE", "/api/v2/buckets/1")
+    status, _headers, data = call(proxy, "DELETE", "/api/v2/buckets/1")
     assert status == 200 and data
     with pytest.raises(ValueError):
         json.loads(data)
