@@ -39,6 +39,8 @@ def known_failures() -> dict[tuple[str, str], str]:
 def _cell(outcomes: Counter) -> str:
     order = list(BAD) + ["clear failure", "recovered", "not reached"]
     parts = ["%d%s" % (outcomes[o], ABBREV[o]) for o in order if outcomes[o]]
+    if outcomes["half-made"]:
+        parts.append("(%dh)" % outcomes["half-made"])
     bad = any(outcomes[o] for o in BAD)
     return ("**%s**" if bad else "%s") % " ".join(parts) if parts else ""
 
@@ -50,11 +52,15 @@ def render_report(cases: list[dict], counts: dict[str, list[str]], known: dict, 
     for case in cases:
         by_cell[(case["scenario"], case["fault"])][case["outcome"]] += 1
         totals[case["outcome"]] += 1
+        if case.get("half_made"):
+            by_cell[(case["scenario"], case["fault"])]["half-made"] += 1
+            totals["half-made"] += 1
     scenarios = sorted({c["scenario"] for c in cases})
     lines = ["# Fault injection: faults × modules",
              "",
              "Run at %s; %d cases; %s." % (time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()), len(cases),
-                                           ", ".join("%s %d" % (o, totals[o]) for o in ABBREV if totals[o])),
+                                           ", ".join("%s %d" % (o, totals[o]) for o in list(ABBREV) + ["half-made"]
+                                                     if totals[o])),
              "",
              "| scenario | calls | " + " | ".join(faults) + " |",
              "|---|---|" + "---|" * len(faults)]
@@ -66,7 +72,8 @@ def render_report(cases: list[dict], counts: dict[str, list[str]], known: dict, 
               "Cells count the cases (one per N, the call that gets the fault): F clear failure, R recovered "
               "(after a bounded retry), - fault not reached; **TB traceback, UM unclear message, SW silently "
               "wrong, NC not converged by the next clean run, LO leftover (duplicate, orphan or unasked "
-              "deletion on the server)**."]
+              "deletion on the server)**. (Nh): N of the failed runs left neither the state before them nor the "
+              "asked one (not rolled back); listed below, the next clean run still has to converge."]
     summary = "\n".join(lines) + "\n"
 
     full = lines + ["", "## Calls of a clean run, by N", ""]
@@ -81,4 +88,10 @@ def render_report(cases: list[dict], counts: dict[str, list[str]], known: dict, 
         full += ["### %s, fault %s at call %d: %s%s" % (case["scenario"], case["fault"], case["n"], case["outcome"],
                                                         xfail),
                  "", "Faulted call: `%s`" % case["call"], "", "```", case["detail"].rstrip(), "```", ""]
+    half = [c for c in cases if c.get("half_made") and c["outcome"] not in BAD]
+    full += ["## Failed runs that left a half-made state (%d)" % len(half), "",
+             "Reported, not failed on: the next clean run converged in each of these.", ""]
+    for case in sorted(half, key=lambda c: (c["scenario"], c["fault"], c["n"])):
+        full.append("- %s, fault %s at call %d (`%s`): %s" % (case["scenario"], case["fault"], case["n"],
+                                                              case["call"], case["half_made"]))
     return summary, "\n".join(full) + "\n"

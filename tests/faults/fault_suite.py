@@ -46,6 +46,8 @@ class CaseResult:
     detail: str = ""  # message, traceback or what is wrong on the server
     slept: float = 0.0  # retry delays the run asked for
     seconds: float = 0.0
+    # A failed run that left neither the state before it nor the asked one (not rolled back), if so: what
+    half_made: str = ""
 
     def to_dict(self):
         return asdict(self)
@@ -198,6 +200,7 @@ def _judge(scenario: Scenario, case: Case, proxy: FaultProxy, fault: str | None,
         problem = message_problem(first, fault, proxy.url)
         out.outcome = "unclear message" if problem else "clear failure"
         out.detail = ("%s: %s" % (problem, first.get("msg"))) if problem else first.get("msg")
+        out.half_made = half_made(scenario, case, before)
         return _converge(scenario, case, proxy, before, out, keep=bool(problem))
 
     # It says it worked: the server must agree, right now.
@@ -213,6 +216,24 @@ def _judge(scenario: Scenario, case: Case, proxy: FaultProxy, fault: str | None,
     if fault and not faulted:
         out.outcome = "not reached"
     return _converge(scenario, case, proxy, before, out, keep=False)
+
+
+def half_made(scenario: Scenario, case: Case, before) -> str:
+    """After a failed run: "" when the server holds the state from before the run or the asked one.
+
+    The issue's rule for multi-step changes (complete or roll back). Reported, not failed on.
+    """
+    if before is None or scenario.read_only:
+        return ""
+    now = inventory(scenario, case)
+    if now == before:
+        return ""
+    wrong = scenario.check(case, {}) + inventory_problems(scenario, case, before, now)
+    if not wrong:
+        return ""
+    gone = sorted("%s %s" % (kind, key) for kind, key, _oid in before - now)
+    new = sorted("%s %s" % (kind, key) for kind, key, _oid in now - before)
+    return "; ".join(wrong) + " (gone: %s; new: %s)" % (", ".join(gone) or "none", ", ".join(new) or "none")
 
 
 def _converge(scenario, case, proxy, before, out: CaseResult, keep: bool) -> CaseResult:
