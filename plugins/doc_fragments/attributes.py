@@ -2,13 +2,16 @@
 # Copyright (c) tickstack.influx contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The text every module's documentation shares, written once.
+"""Shared attribute text, and a transitional helper.
 
-A module extends one fragment: its connection fragment (``tickstack.influx.influxdb2`` or
-``tickstack.influx.kapacitor``), in the variant that fits it: ``.state`` for the modules that create
-and delete (adds the ``state`` option), ``.info`` for the read-only ones, the plain one for
-``influxdb2_setup``. The connection fragments build those variants with :func:`variants` from the text
-here (Ansible imports doc fragments, so they can share Python strings).
+Every module extends its connection fragment (``tickstack.influx.influxdb2`` or ``tickstack.influx.kapacitor``),
+which carries the attributes of a module that changes things and its action group. Read-only modules extend
+``tickstack.influx.attributes.info_module`` first (the first fragment's attributes win). Doc fragments are
+plain string literals: ansible-test's yamllint sanity test reads them as literals and fails on strings built
+at import time.
+
+:func:`variants` builds such strings at import time; it is kept only until ``doc_fragments/influxdb1.py``
+spells its variants out as literals, and is not to be used by new fragments.
 """
 
 from __future__ import annotations
@@ -74,7 +77,25 @@ def variants(options, group):
 
 
 class ModuleDocFragment(object):
-    """The attributes of a module that changes things, without connection options (for a plugin of
-    another kind that needs them; modules take them from their connection fragment)."""
+    """Attributes only: the connection fragments carry those of modules that change things."""
 
-    DOCUMENTATION = "\noptions: {}\nattributes:" + _ATTRIBUTES["changing"]
+    DOCUMENTATION = r"""
+options: {}
+"""
+
+    INFO_MODULE = r"""
+options: {}
+attributes:
+  check_mode:
+    description:
+      - Can run in check mode; it only reads.
+    support: full
+    details:
+      - This module does not change anything.
+  diff_mode:
+    description:
+      - Returns no diff.
+    support: N/A
+    details:
+      - This module does not change anything.
+"""

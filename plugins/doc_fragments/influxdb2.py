@@ -5,13 +5,11 @@
 
 from __future__ import annotations
 
-from ansible_collections.tickstack.influx.plugins.doc_fragments.attributes import variants
-
 
 class ModuleDocFragment(object):
     """Connection options shared by every influxdb2_* module (see module_utils/influxdb2.py)."""
 
-    DOCUMENTATION, STATE, INFO = variants(r"""
+    DOCUMENTATION = r"""
 options:
   url:
     description:
@@ -65,4 +63,19 @@ notes:
     C(localhost)); they need only the Python standard library there.
   - Set the connection options once for all of them with C(module_defaults) and the
     C(group/tickstack.influx.influxdb2) action group.
-""", "influxdb2")
+attributes:
+  check_mode:
+    description:
+      - Can run in check mode and predicts exactly whether a real run would change something, without
+        writing anything.
+    support: full
+  diff_mode:
+    description:
+      - Returns the before and after values of the fields that change; secrets are shown masked.
+    support: full
+  action_group:
+    description: Use C(group/tickstack.influx.influxdb2) in C(module_defaults) to set the connection options once.
+    support: full
+    membership:
+      - tickstack.influx.influxdb2
+"""

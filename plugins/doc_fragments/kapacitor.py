@@ -5,13 +5,11 @@
 
 from __future__ import annotations
 
-from ansible_collections.tickstack.influx.plugins.doc_fragments.attributes import variants
-
 
 class ModuleDocFragment(object):
 
     # Connection options of every kapacitor_* module (module_utils/kapacitor.py kapacitor_argument_spec).
-    DOCUMENTATION, STATE, INFO = variants(r"""
+    DOCUMENTATION = r"""
 options:
   url:
     description:
@@ -60,4 +58,19 @@ notes:
   - All the C(kapacitor_*) modules are in the C(tickstack.influx.kapacitor) action group, so
     C(module_defaults) can set the connection options once for a play.
   - The modules run on the managed node with the Python standard library only.
-""", "kapacitor")
+attributes:
+  check_mode:
+    description:
+      - Can run in check mode and predicts exactly whether a real run would change something, without
+        writing anything.
+    support: full
+  diff_mode:
+    description:
+      - Returns the before and after values of the fields that change; secrets are shown masked.
+    support: full
+  action_group:
+    description: Use C(group/tickstack.influx.kapacitor) in C(module_defaults) to set the connection options once.
+    support: full
+    membership:
+      - tickstack.influx.kapacitor
+"""

@@ -13,11 +13,10 @@ short_description: Manage InfluxDB 2 buckets
 description:
   - Create, update and delete a bucket, identified by its name within the organization O(org) (or O(org_id)).
   - Retention and shard-group durations are compared in seconds, so V(30d) and V(720h) are the same.
-  - O(state=absent) deletes the bucket and its data.
 author:
   - tickstack.influx contributors (@tickstack)
 extends_documentation_fragment:
-  - tickstack.influx.influxdb2.state
+  - tickstack.influx.influxdb2
 options:
   name:
     description:
@@ -46,6 +45,12 @@ options:
         module sets InfluxDB's default for the new retention, because the server refuses a retention
         shorter than the shard-group duration.
     type: raw
+  state:
+    description:
+      - V(present) creates or updates the bucket; V(absent) deletes it and its data.
+    type: str
+    choices: [present, absent]
+    default: present
 seealso:
   - module: tickstack.influx.influxdb2_dbrp
   - module: tickstack.influx.influxdb2_token

@@ -23,12 +23,10 @@ description:
     C(rp). InfluxDB makes the first stored mapping of a database its default; O(default=true) moves the default
     to this mapping; O(default=false) moves it to another stored mapping of the database, and is not possible
     when there is no other one (the module then warns and leaves it).
-  - O(state=absent) deletes a stored mapping. Virtual mappings cannot be deleted; they exist as long as their
-    bucket does. RV(virtual_remains) says when one still answers for the database and retention policy.
 author:
   - tickstack.influx contributors (@tickstack)
 extends_documentation_fragment:
-  - tickstack.influx.influxdb2.state
+  - tickstack.influx.influxdb2
 options:
   database:
     description:
@@ -52,6 +50,14 @@ options:
       - Whether this is the database's default retention policy. Not managed when omitted.
       - Setting it stores a mapping even when a matching virtual one exists.
     type: bool
+  state:
+    description:
+      - V(present) makes sure the mapping exists; V(absent) deletes a stored mapping.
+      - Virtual mappings cannot be deleted; they exist as long as their bucket does. RV(virtual_remains) says
+        when one still answers for the database and retention policy.
+    type: str
+    choices: [present, absent]
+    default: present
   virtual_ok:
     description:
       - Whether a matching virtual mapping satisfies O(state=present). Set V(false) to always store a mapping

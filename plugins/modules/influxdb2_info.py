@@ -18,7 +18,8 @@ description:
 author:
   - tickstack.influx contributors (@tickstack)
 extends_documentation_fragment:
-  - tickstack.influx.influxdb2.info
+  - tickstack.influx.attributes.info_module
+  - tickstack.influx.influxdb2
 options:
   gather:
     description:

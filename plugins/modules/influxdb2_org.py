@@ -12,11 +12,10 @@ module: influxdb2_org
 short_description: Manage InfluxDB 2 organizations
 description:
   - Create, update and delete an organization in InfluxDB 2, identified by its name.
-  - O(state=absent) deletes the organization with everything in it (buckets, tokens, tasks, dashboards).
 author:
   - tickstack.influx contributors (@tickstack)
 extends_documentation_fragment:
-  - tickstack.influx.influxdb2.state
+  - tickstack.influx.influxdb2
 options:
   name:
     description:
@@ -28,6 +27,13 @@ options:
     description:
       - Description of the organization. Not managed when omitted; V("") clears it.
     type: str
+  state:
+    description:
+      - V(present) creates the organization or updates its description.
+      - V(absent) deletes it with everything in it (buckets, tokens, tasks, dashboards).
+    type: str
+    choices: [present, absent]
+    default: present
 seealso:
   - module: tickstack.influx.influxdb2_bucket
   - module: tickstack.influx.influxdb2_info

@@ -20,11 +20,10 @@ description:
     the value of existing tokens; InfluxDB 2.9 stores only a hash by default and never returns it again.
     RV(token_available) says whether RV(token) holds a value; RV(token) is never an empty string.
     Register the result of the run that creates the token (with C(no_log)), or use O(rotate) to get a new one.
-  - O(state=absent) deletes every token with the description.
 author:
   - tickstack.influx contributors (@tickstack)
 extends_documentation_fragment:
-  - tickstack.influx.influxdb2.state
+  - tickstack.influx.influxdb2
 options:
   description:
     description:
@@ -36,6 +35,12 @@ options:
     type: str
     required: true
     aliases: [name]
+  state:
+    description:
+      - V(present) creates, updates or replaces the token; V(absent) deletes it.
+    type: str
+    choices: [present, absent]
+    default: present
   user:
     description:
       - Name of the user who owns the token. The token can never do more than its owner.

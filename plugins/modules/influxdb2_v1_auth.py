@@ -18,12 +18,17 @@ description:
   - InfluxDB cannot change the permissions of an existing v1 authorization. When O(read_buckets) or
     O(write_buckets) differ, the module deletes it and creates it again with the same username, which needs
     O(password); RV(replaced) says so.
-  - O(state=absent) deletes the authorization.
 author:
   - tickstack.influx contributors (@tickstack)
 extends_documentation_fragment:
-  - tickstack.influx.influxdb2.state
+  - tickstack.influx.influxdb2
 options:
+  state:
+    description:
+      - V(present) creates or updates the authorization; V(absent) deletes it.
+    type: str
+    choices: [present, absent]
+    default: present
   username:
     description:
       - The v1 username. Unique on the whole instance.

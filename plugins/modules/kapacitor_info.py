@@ -15,7 +15,8 @@ description:
 author:
   - tickstack.influx contributors (@tickstack)
 extends_documentation_fragment:
-  - tickstack.influx.kapacitor.info
+  - tickstack.influx.attributes.info_module
+  - tickstack.influx.kapacitor
 options:
   gather:
     description:

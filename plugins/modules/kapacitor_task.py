@@ -18,11 +18,10 @@ description:
   - A script Kapacitor rejects fails the task with Kapacitor's message (it names the line and
     character) and leaves nothing behind. If a step after the first write fails (for example the new
     definition is valid but cannot start), the previous task is put back as it was.
-  - O(state=absent) deletes the task.
 author:
   - tickstack.influx contributors (@tickstack)
 extends_documentation_fragment:
-  - tickstack.influx.kapacitor.state
+  - tickstack.influx.kapacitor
 options:
   id:
     description:
@@ -37,6 +36,12 @@ options:
       - Needed to create a task unless O(template_id) is set. When neither is set, the definition
         of an existing task is left alone and only O(status), O(vars) and O(dbrps) are managed.
     type: str
+  state:
+    description:
+      - V(present) creates or updates the task, V(absent) deletes it.
+    type: str
+    choices: [present, absent]
+    default: present
   template_id:
     description:
       - Create the task from this template (see M(tickstack.influx.kapacitor_template)); its vars

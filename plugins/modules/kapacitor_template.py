@@ -16,11 +16,10 @@ description:
   - Kapacitor applies an updated template to every task made from it and restarts the enabled ones.
     If that fails, Kapacitor puts the tasks back but not the template; this module then puts the
     template's previous script back too, so that a failed update leaves nothing changed.
-  - O(state=absent) deletes the template (see O(force) for a template tasks still use).
 author:
   - tickstack.influx contributors (@tickstack)
 extends_documentation_fragment:
-  - tickstack.influx.kapacitor.state
+  - tickstack.influx.kapacitor
 options:
   id:
     description:
@@ -33,6 +32,12 @@ options:
       - The TICKscript of the template. Its C(var) declarations are what tasks set with C(vars).
       - Required with O(state=present).
     type: str
+  state:
+    description:
+      - V(present) creates or updates the template, V(absent) deletes it.
+    type: str
+    choices: [present, absent]
+    default: present
   type:
     description:
       - V(stream) or V(batch). Kapacitor derives it from the script; when this is set and the script

@@ -13,12 +13,17 @@ description:
   - Create, update and delete a handler of a Kapacitor alert topic. Alerts published to the topic
     (C(|alert().topic('name')) in a TICKscript) are sent to each of its handlers.
   - Kapacitor creates the topic with its first handler.
-  - O(state=absent) deletes the handler.
 author:
   - tickstack.influx contributors (@tickstack)
 extends_documentation_fragment:
-  - tickstack.influx.kapacitor.state
+  - tickstack.influx.kapacitor
 options:
+  state:
+    description:
+      - V(present) creates or updates the handler, V(absent) deletes it.
+    type: str
+    choices: [present, absent]
+    default: present
   topic:
     description:
       - The topic (letters, digits, V(-), V(.) and V(_)).
