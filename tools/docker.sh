@@ -64,6 +64,12 @@ ensure_debootstrap() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
 }
 
+unmount_below() {
+  local root=$1 target
+  findmnt -rn -o TARGET | awk -v root="$root/" 'index($0, root) == 1' | sort -r |
+    while read -r target; do umount -l "$target" || die "cannot unmount $target"; done
+}
+
 ensure_image() {
   local suite=$1 tag=$image_repo:$1 rootfs start
   if [ "$(docker image inspect -f '{{index .Config.Labels "tickstack.image-rev"}}' "$tag" 2>/dev/null)" = "$image_rev" ]; then
@@ -79,9 +85,13 @@ ensure_image() {
       --include=systemd,systemd-sysv,dbus,python3,python3-apt,ca-certificates,iproute2,procps,curl,gnupg,tar,gzip,sudo \
       "$suite" "$rootfs" "$mirror" >"$cache/logs/debootstrap-$suite.log" 2>&1; then
     tail -n 30 "$cache/logs/debootstrap-$suite.log" >&2
+    unmount_below "$rootfs"
     rm -rf "$rootfs"
     die "debootstrap $suite failed"
   fi
+  # debootstrap can leave the target's /proc (or /sys) mounted (seen with trixie): unmount whatever
+  # is mounted below the rootfs, deepest first, so neither tar nor rm -rf walks a live filesystem.
+  unmount_below "$rootfs"
   # A container needs no getty, udev or kernel-facing units; keep systemd quiet and fast.
   for unit in getty.target systemd-udevd.service systemd-udev-trigger.service systemd-modules-load.service \
               sys-kernel-config.mount sys-kernel-debug.mount sys-fs-fuse-connections.mount \
@@ -91,7 +101,7 @@ ensure_image() {
   rm -f "$rootfs"/etc/machine-id && : >"$rootfs/etc/machine-id"
   printf 'deb %s %s main\n' "$mirror" "$suite" >"$rootfs/etc/apt/sources.list"
   rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
-  tar -C "$rootfs" --numeric-owner -c . | docker import \
+  tar -C "$rootfs" --numeric-owner --one-file-system -c . | docker import \
     -c 'CMD ["/lib/systemd/systemd"]' -c 'ENV container=docker' \
     -c "LABEL tickstack.image-rev=$image_rev" - "$tag" >/dev/null
   rm -rf "$rootfs"
