@@ -392,8 +392,21 @@ class HttpClient(object):
     def patch(self, path, body=None, query=None, required=(), **kwargs):
         return self.request("PATCH", path, query=query, json_body=body, **kwargs).json_object(*required)
 
-    def delete(self, path, query=None, **kwargs):
-        self.request("DELETE", path, query=query, **kwargs)
+    def delete(self, path, query=None, verify=False, **kwargs):
+        """DELETE ``path``. With ``verify``, when the answer leaves it unclear whether the server acted
+        (lost, spoiled, 5xx or 429 after the retries), a GET of the same path decides: 404 means gone."""
+        try:
+            self.request("DELETE", path, query=query, **kwargs)
+        except (UnexpectedResponse, ServerUnreachable, ServerError, RateLimited):
+            if not verify:
+                raise
+            try:
+                self.request("GET", path, query=query)
+            except NotFound:
+                return
+            except ApiError:
+                pass
+            raise
 
     def items(self, path, key, query=None, required=("id",)):
         """GET a list: the objects under ``key``, each holding the ``required`` keys."""

@@ -410,7 +410,7 @@ class InfluxDB2Client(object):
         return self.http.patch("/api/v2/orgs/%s" % path_quote(org_id), changes, required=("id",))
 
     def delete_org(self, org_id):
-        self.http.delete("/api/v2/orgs/%s" % path_quote(org_id))
+        self.http.delete("/api/v2/orgs/%s" % path_quote(org_id), verify=True)
 
     # -- users ---------------------------------------------------------------------------------
 
@@ -467,7 +467,7 @@ class InfluxDB2Client(object):
         return self.http.patch("/api/v2/buckets/%s" % path_quote(bucket_id), changes, required=("id",))
 
     def delete_bucket(self, bucket_id):
-        self.http.delete("/api/v2/buckets/%s" % path_quote(bucket_id))
+        self.http.delete("/api/v2/buckets/%s" % path_quote(bucket_id), verify=True)
 
     # -- authorizations (API tokens) -------------------------------------------------------------
 
@@ -485,7 +485,7 @@ class InfluxDB2Client(object):
         return self.http.patch("/api/v2/authorizations/%s" % path_quote(auth_id), changes)
 
     def delete_authorization(self, auth_id):
-        self.http.delete("/api/v2/authorizations/%s" % path_quote(auth_id))
+        self.http.delete("/api/v2/authorizations/%s" % path_quote(auth_id), verify=True)
 
     def build_permissions(self, specs, org_id, option="permissions"):
         """The API permissions for the module's permission specs, names resolved to IDs."""
@@ -585,7 +585,7 @@ class InfluxDB2Client(object):
         return self.http.patch("/private/legacy/authorizations/%s" % path_quote(auth_id), changes, required=("id",))
 
     def delete_legacy_authorization(self, auth_id):
-        self.http.delete("/private/legacy/authorizations/%s" % path_quote(auth_id))
+        self.http.delete("/private/legacy/authorizations/%s" % path_quote(auth_id), verify=True)
 
     def v1_credentials_work(self, username, password):
         """True when the 1.x API accepts ``username``/``password`` (Basic auth).
@@ -621,7 +621,7 @@ class InfluxDB2Client(object):
         return found
 
     def delete_dbrp(self, org_id, dbrp_id):
-        self.http.delete("/api/v2/dbrps/%s" % path_quote(dbrp_id), query={"orgID": org_id})
+        self.http.delete("/api/v2/dbrps/%s" % path_quote(dbrp_id), query={"orgID": org_id}, verify=True)
 
 
 def bucket_rules(retention_seconds, shard_group_seconds=None):

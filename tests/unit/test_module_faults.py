@@ -234,6 +234,7 @@ def token_server(existing, delete_old=None):
     fake.on("POST", "/api/v2/authorizations", reply(201, auth(NEW_AUTH_ID, token="new-value")))
     fake.on("DELETE", "/api/v2/authorizations/%s" % AUTH_ID, delete_old or reply(204))
     fake.on("DELETE", "/api/v2/authorizations/%s" % NEW_AUTH_ID, reply(204))
+    fake.on("GET", "/api/v2/authorizations/%s" % AUTH_ID, reply(200, auth(AUTH_ID)))  # still there
     return fake
 
 
@@ -252,6 +253,7 @@ def test_token_replace_deletes_the_new_token_when_the_old_cannot_go():
 def test_token_replace_says_when_the_rollback_fails_too():
     fake = token_server([auth(AUTH_ID, action="read")], delete_old=error(500, "boom"))
     fake.on("DELETE", "/api/v2/authorizations/%s" % NEW_AUTH_ID, error(500, "boom"))
+    fake.on("GET", "/api/v2/authorizations/%s" % NEW_AUTH_ID, reply(200, auth(NEW_AUTH_ID)))
     with pytest.raises(OperationFailed, match="deleting the new token %s failed too.*next run to replace" % NEW_AUTH_ID):
         influxdb2_token.ensure(FakeModule(dict(TOKEN)), client(fake))
 
@@ -456,3 +458,16 @@ def test_token_a_create_whose_answer_was_lost_deletes_the_token_it_made():
     with pytest.raises(OperationFailed, match="had made token %s anyway.*deleted again" % NEW_AUTH_ID):
         influxdb2_token.ensure(FakeModule(dict(TOKEN)), client(fake))
     assert (fake.writes()[-1].method, fake.writes()[-1].path[-16:]) == ("DELETE", NEW_AUTH_ID)
+
+
+@pytest.mark.parametrize("answer", [reply(200, b"<html>spoiled</html>", {}), error(503, "gateway timeout"),
+                                    ServerUnreachable("cannot connect: reset", method="DELETE", url=INFLUX)])
+def test_a_delete_whose_answer_was_lost_is_done_when_the_object_is_gone(answer):
+    # Seen by the fault suite: a DELETE forwarded, then its answer spoiled; the replacement rolled back
+    # and left no token at all. Now a GET decides whether it is gone.
+    path = "/api/v2/authorizations/%s" % AUTH_ID
+    fake = FakeInflux().on("DELETE", path, answer).on("GET", path, error(404, "authorization not found"))
+    client(fake, retries=0).delete_authorization(AUTH_ID)
+    fake.on("GET", path, reply(200, auth(AUTH_ID)))
+    with pytest.raises(http_module.ApiError):
+        client(fake, retries=0).delete_authorization(AUTH_ID)
