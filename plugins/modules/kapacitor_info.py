@@ -69,39 +69,14 @@ version:
   type: str
   sample: 1.8.3
 tasks:
-  description: The tasks, sorted by ID.
+  description:
+    - The tasks, sorted by ID, each with the keys that M(tickstack.influx.kapacitor_task) returns in its
+      C(task) result (C(id), C(type), C(status), C(executing), C(error), C(dbrps), C(script) with
+      O(include_scripts), C(vars), C(template_id), C(created), C(modified), C(last_enabled)), plus C(stats).
   returned: when gathered
   type: list
   elements: dict
   contains:
-    id:
-      description: Task ID.
-      type: str
-    type:
-      description: V(stream) or V(batch).
-      type: str
-    status:
-      description: V(enabled) or V(disabled).
-      type: str
-    executing:
-      description: Whether it runs now.
-      type: bool
-    error:
-      description: Its last error, empty when none.
-      type: str
-    dbrps:
-      description: Its databases and retention policies.
-      type: list
-      elements: dict
-    script:
-      description: The TICKscript as stored (with O(include_scripts)).
-      type: str
-    vars:
-      description: Its vars.
-      type: dict
-    template_id:
-      description: The template it was made from, empty when none.
-      type: str
     stats:
       description:
         - Execution statistics of a running task, C(task_stats) (such as C(throughput)) and
@@ -109,36 +84,14 @@ tasks:
         - Empty dicts when the task is not running.
       type: dict
       sample: {"task_stats": {"throughput": 0}, "node_stats": {"stream0": {"collected": 12, "emitted": 12}}}
-    created:
-      description: When it was created.
-      type: str
-    modified:
-      description: When it was last changed.
-      type: str
-    last_enabled:
-      description: When it was last enabled.
-      type: str
 templates:
-  description: The templates, sorted by ID.
+  description:
+    - The templates, sorted by ID, each with the keys that M(tickstack.influx.kapacitor_template) returns in
+      its C(template) result (C(id), C(type), C(script) with O(include_scripts), C(vars), C(error), C(created),
+      C(modified)).
   returned: when gathered
   type: list
   elements: dict
-  contains:
-    id:
-      description: Template ID.
-      type: str
-    type:
-      description: V(stream) or V(batch).
-      type: str
-    script:
-      description: Its TICKscript (with O(include_scripts)).
-      type: str
-    vars:
-      description: The vars it declares.
-      type: dict
-    error:
-      description: Kapacitor's error for it, empty when none.
-      type: str
 topics:
   description: The alert topics, sorted by ID, each with its handlers.
   returned: when gathered
