@@ -254,13 +254,13 @@ def _server_message(body_text):
         return ""
     try:
         data = json.loads(body_text)
-    except ValueError:
-        return body_text.strip()[:500]
+    except ValueError:  # an HTML error page from a proxy, or plain text: its start is enough
+        return excerpt(body_text, 2 * EXCERPT_CHARS)
     if isinstance(data, dict):
         for key in ("message", "error", "err"):
             if data.get(key):
                 return str(data[key])
-    return body_text.strip()[:500]
+    return excerpt(body_text, 2 * EXCERPT_CHARS)
 
 
 class HttpClient(object):

@@ -471,3 +471,12 @@ def test_a_delete_whose_answer_was_lost_is_done_when_the_object_is_gone(answer):
     fake.on("GET", path, reply(200, auth(AUTH_ID)))
     with pytest.raises(http_module.ApiError):
         client(fake, retries=0).delete_authorization(AUTH_ID)
+
+
+def test_an_html_error_page_is_quoted_short_on_one_line():
+    page = b"<html>\n<head><title>502 Bad Gateway</title></head>\n<body>" + b"x" * 2000 + b"</body></html>"
+    fake = FakeInflux().on("GET", "/api/v2/orgs", Response(502, {"Content-Type": "text/html"}, page))
+    with pytest.raises(http_module.ServerError) as caught:
+        client(fake, retries=0).find_org("acme")
+    assert caught.value.message.startswith("<html> <head><title>502 Bad Gateway</title></head>")
+    assert len(caught.value.message) <= 243 and "\n" not in caught.value.message
