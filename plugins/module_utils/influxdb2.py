@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import re
+from functools import partialmethod
 
 from ansible.module_utils.basic import env_fallback
 
@@ -332,6 +333,13 @@ class InfluxDB2Client(object):
         # ID -> name of every resource resolved by name, so diffs and messages can show names.
         self.names = {}
 
+    # Objects whose update and delete are a PATCH and a DELETE of <collection>/<id>.
+    def _update(self, collection, object_id, changes, required=("id",)):
+        return self.http.patch("%s/%s" % (collection, path_quote(object_id)), changes, required=required)
+
+    def _delete(self, collection, object_id):
+        self.http.delete("%s/%s" % (collection, path_quote(object_id)), verify=True)
+
     # -- instance ----------------------------------------------------------------------------------
 
     def health(self):
@@ -406,11 +414,8 @@ class InfluxDB2Client(object):
             body["description"] = description
         return self.http.post("/api/v2/orgs", body, required=("id",))
 
-    def update_org(self, org_id, changes):
-        return self.http.patch("/api/v2/orgs/%s" % path_quote(org_id), changes, required=("id",))
-
-    def delete_org(self, org_id):
-        self.http.delete("/api/v2/orgs/%s" % path_quote(org_id), verify=True)
+    update_org = partialmethod(_update, "/api/v2/orgs")
+    delete_org = partialmethod(_delete, "/api/v2/orgs")
 
     # -- users ---------------------------------------------------------------------------------
 
@@ -463,11 +468,8 @@ class InfluxDB2Client(object):
             body["description"] = description
         return self.http.post("/api/v2/buckets", body, required=("id",))
 
-    def update_bucket(self, bucket_id, changes):
-        return self.http.patch("/api/v2/buckets/%s" % path_quote(bucket_id), changes, required=("id",))
-
-    def delete_bucket(self, bucket_id):
-        self.http.delete("/api/v2/buckets/%s" % path_quote(bucket_id), verify=True)
+    update_bucket = partialmethod(_update, "/api/v2/buckets")
+    delete_bucket = partialmethod(_delete, "/api/v2/buckets")
 
     # -- authorizations (API tokens) -------------------------------------------------------------
 
@@ -481,11 +483,8 @@ class InfluxDB2Client(object):
             body["userID"] = user_id
         return self.http.post("/api/v2/authorizations", body, required=("id",))
 
-    def update_authorization(self, auth_id, changes):
-        return self.http.patch("/api/v2/authorizations/%s" % path_quote(auth_id), changes)
-
-    def delete_authorization(self, auth_id):
-        self.http.delete("/api/v2/authorizations/%s" % path_quote(auth_id), verify=True)
+    update_authorization = partialmethod(_update, "/api/v2/authorizations", required=())
+    delete_authorization = partialmethod(_delete, "/api/v2/authorizations")
 
     def build_permissions(self, specs, org_id, option="permissions"):
         """The API permissions for the module's permission specs, names resolved to IDs."""
@@ -581,11 +580,8 @@ class InfluxDB2Client(object):
         self.http.request("POST", "/private/legacy/authorizations/%s/password" % path_quote(auth_id),
                           json_body={"password": password})
 
-    def update_legacy_authorization(self, auth_id, changes):
-        return self.http.patch("/private/legacy/authorizations/%s" % path_quote(auth_id), changes, required=("id",))
-
-    def delete_legacy_authorization(self, auth_id):
-        self.http.delete("/private/legacy/authorizations/%s" % path_quote(auth_id), verify=True)
+    update_legacy_authorization = partialmethod(_update, "/private/legacy/authorizations")
+    delete_legacy_authorization = partialmethod(_delete, "/private/legacy/authorizations")
 
     def v1_credentials_work(self, username, password):
         """True when the 1.x API accepts ``username``/``password`` (Basic auth).

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import re
+from functools import partialmethod
 
 from ansible.module_utils.basic import env_fallback
 from ansible.module_utils.errors import AnsibleFallbackNotFound
@@ -172,45 +173,40 @@ class KapacitorClient(object):
                            status=resp.status, method="GET", url=url)
         return version
 
-    # Tasks -----------------------------------------------------------------------------------
-    def get_task(self, task_id):
-        """The task with its script exactly as stored, or None."""
-        return self.http.get_or_none(API + "/tasks/" + path_quote(task_id),
-                                     query={"script-format": "raw", "dot-view": "attributes"})
+    # Tasks and templates: one REST shape under /tasks and /templates -------------------------
+    def _path(self, kind, object_id=None):
+        return "%s/%s" % (API, kind) if object_id is None else "%s/%s/%s" % (API, kind, path_quote(object_id))
 
-    def list_tasks(self, pattern=None, fields=None):
-        """Every task; ``fields`` (repeated in the query) limits what each one carries."""
+    def _get(self, kind, object_id, **query):
+        """One object with its script exactly as stored, or None."""
+        return self.http.get_or_none(self._path(kind, object_id), query=dict(query, **{"script-format": "raw"}))
+
+    def _list(self, kind, pattern=None, fields=None):
+        """Every object; ``fields`` (repeated in the query) limits what each one carries."""
         query = {"script-format": "raw", "pattern": pattern or None, "fields": list(fields or [])}
-        return list(self.http.paginate(API + "/tasks", "tasks", query=query, required=("id",)))
+        return list(self.http.paginate(self._path(kind), kind, query=query, required=("id",)))
 
-    def create_task(self, body):
-        return self.http.post(API + "/tasks", body, required=("id",))
+    def _create(self, kind, body):
+        return self.http.post(self._path(kind), body, required=("id",))
 
-    def update_task(self, task_id, body):
-        return self.http.patch(API + "/tasks/" + path_quote(task_id), body, required=("id",))
+    def _update(self, kind, object_id, body):
+        return self.http.patch(self._path(kind, object_id), body, required=("id",))
 
-    def delete_task(self, task_id):
-        self.http.request("DELETE", API + "/tasks/" + path_quote(task_id), expect=(204, 404))
+    def _delete(self, kind, object_id):
+        self.http.request("DELETE", self._path(kind, object_id), expect=(204, 404))
 
-    # Templates -------------------------------------------------------------------------------
-    def get_template(self, template_id):
-        return self.http.get_or_none(API + "/templates/" + path_quote(template_id),
-                                     query={"script-format": "raw"})
+    def get_task(self, task_id):
+        return self._get("tasks", task_id, **{"dot-view": "attributes"})
 
-    def list_templates(self, pattern=None):
-        query = {"script-format": "raw"}
-        if pattern:
-            query["pattern"] = pattern
-        return list(self.http.paginate(API + "/templates", "templates", query=query, required=("id",)))
-
-    def create_template(self, body):
-        return self.http.post(API + "/templates", body, required=("id",))
-
-    def update_template(self, template_id, body):
-        return self.http.patch(API + "/templates/" + path_quote(template_id), body, required=("id",))
-
-    def delete_template(self, template_id):
-        self.http.request("DELETE", API + "/templates/" + path_quote(template_id), expect=(204, 404))
+    list_tasks = partialmethod(_list, "tasks")
+    create_task = partialmethod(_create, "tasks")
+    update_task = partialmethod(_update, "tasks")
+    delete_task = partialmethod(_delete, "tasks")
+    get_template = partialmethod(_get, "templates")
+    list_templates = partialmethod(_list, "templates")
+    create_template = partialmethod(_create, "templates")
+    update_template = partialmethod(_update, "templates")
+    delete_template = partialmethod(_delete, "templates")
 
     # Alert topics and their handlers ---------------------------------------------------------
     def list_topics(self, pattern=None):
