@@ -333,6 +333,14 @@ class InfluxDB2Client(object):
         # ID -> name of every resource resolved by name, so diffs and messages can show names.
         self.names = {}
 
+    def _find_named(self, collection, key, name, filter_param="name"):
+        """The object called ``name`` in a list filtered by name (a filter matching nothing is a 404)."""
+        try:
+            found = self.http.items(collection, key, query={filter_param: name})
+        except NotFound:
+            return None
+        return next((o for o in found if o.get("name") == name), None)
+
     # Objects whose update and delete are a PATCH and a DELETE of <collection>/<id>.
     def _update(self, collection, object_id, changes, required=("id",)):
         return self.http.patch("%s/%s" % (collection, path_quote(object_id)), changes, required=required)
@@ -376,11 +384,7 @@ class InfluxDB2Client(object):
         return list(self.http.paginate("/api/v2/orgs", "orgs", limit=MAX_PAGE_SIZE, required=("id",)))
 
     def find_org(self, name):
-        try:
-            orgs = self.http.items("/api/v2/orgs", "orgs", query={"org": name})
-        except NotFound:
-            return None
-        return next((o for o in orgs if o.get("name") == name), None)
+        return self._find_named("/api/v2/orgs", "orgs", name, filter_param="org")
 
     def get_org(self, org_id):
         return self.http.get_or_none("/api/v2/orgs/%s" % path_quote(org_id))
@@ -420,11 +424,7 @@ class InfluxDB2Client(object):
     # -- users ---------------------------------------------------------------------------------
 
     def find_user(self, name):
-        try:
-            users = self.http.items("/api/v2/users", "users", query={"name": name})
-        except NotFound:
-            return None
-        return next((u for u in users if u.get("name") == name), None)
+        return self._find_named("/api/v2/users", "users", name)
 
     def resolve_user(self, name):
         user = self.find_user(name)

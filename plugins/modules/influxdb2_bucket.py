@@ -29,6 +29,12 @@ options:
     description:
       - Description of the bucket. Not managed when omitted; V("") clears it.
     type: str
+  state:
+    description:
+      - V(present) creates or updates the bucket; V(absent) deletes it and its data.
+    type: str
+    choices: [present, absent]
+    default: present
   retention:
     description:
       - How long data is kept, as a duration such as V(30d), V(12h), V(1w) or V(1d12h), or a number of
@@ -45,12 +51,6 @@ options:
         module sets InfluxDB's default for the new retention, because the server refuses a retention
         shorter than the shard-group duration.
     type: raw
-  state:
-    description:
-      - V(present) creates or updates the bucket; V(absent) deletes it and its data.
-    type: str
-    choices: [present, absent]
-    default: present
 seealso:
   - module: tickstack.influx.influxdb2_dbrp
   - module: tickstack.influx.influxdb2_token

@@ -23,10 +23,6 @@ options:
       - The connection options O(org) and O(org_id) are not used by this module.
     type: str
     required: true
-  description:
-    description:
-      - Description of the organization. Not managed when omitted; V("") clears it.
-    type: str
   state:
     description:
       - V(present) creates the organization or updates its description.
@@ -34,6 +30,10 @@ options:
     type: str
     choices: [present, absent]
     default: present
+  description:
+    description:
+      - Description of the organization. Not managed when omitted; V("") clears it.
+    type: str
 seealso:
   - module: tickstack.influx.influxdb2_bucket
   - module: tickstack.influx.influxdb2_info
