@@ -106,6 +106,7 @@ def test_line_numbers_count_multiline_tokens():
     ('"a\\"b"', [("reference", '"a\\"b"')]),
     ("a !~ /x/ OR !b", [("ident", "a"), ("op", "!~"), ("regex", "/x/"), ("op", "OR"), ("op", "!"), ("ident", "b")]),
     ("é_1", [("ident", "é_1")]),
+    ("-1 (!x)", [("op", "-"), ("number", "1"), ("lparen", "("), ("op", "!"), ("ident", "x"), ("rparen", ")")]),
 ])
 def test_kapacitor_token_rules(script, expected):
     assert kinds(script) == expected
@@ -115,6 +116,7 @@ def test_a_line_starting_with_slash_continues_a_comment():
     # Kapacitor's lexComment: after a comment line, a line whose first non-blank is "/" is comment too.
     assert kinds("// a\n  / b\nx") == [("comment", "// a"), ("comment", "/ b"), ("ident", "x")]
     assert kinds("// a\n\n/b/") == [("comment", "// a"), ("regex", "/b/")]
+    assert kinds("// a\n/ b") == [("comment", "// a"), ("comment", "/ b")]
 
 
 @pytest.mark.parametrize("script, message", [
@@ -202,6 +204,7 @@ def test_unlexable_script_compares_by_trimmed_lines():
     ("var x = 5m", None),
     ("stream|from().where(lambda: \"batch\" > 1)", "stream"),
     ("stream|from()|join(batch)", "stream"),              # an argument, not a source
+    ("stream(1)", None),                                   # a call, not a source
     ("stream|from(", "stream"),
     ("stream|from() #", None),                            # does not lex
     (None, None),
@@ -378,7 +381,7 @@ def test_unreadable_sources_name_the_task_and_ask_for_reads_and_writes(script, m
 
 def test_unreadable_sources_are_left_out_when_the_caller_has_reads_and_writes():
     script = ("batch|queryFlux('x')\nvar q string\nbatch|query(q)|influxDBOut().database(elsewhere)\n"
-              "batch|query('SELECT * FROM a.b.c')|influxDBOut().database('w')")
+              "batch|query('SELECT * FROM a.b.c, m')|influxDBOut().database('w')")
     result = ts.scan(script, name="t", allow_unreadable=True)
     assert result["reads"] == pairs(("a", "b")) and result["writes"] == pairs(("w", ""))
     with pytest.raises(TickscriptError, match="unterminated string"):  # syntax errors still fail
