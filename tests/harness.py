@@ -16,6 +16,7 @@ import subprocess
 import tarfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -286,3 +287,118 @@ def start_kapacitor(version: str, workdir: Path, influxdb: InfluxDB | None, auth
 
 def legacy_influxdb_built() -> bool:
     return tarball("influxdb", VERSIONS["INFLUXDB_LEGACY_VERSION"]).exists()
+
+
+# --------------------------------------------------------------------------------------------------
+# InfluxDB 1.x (the migration's source), from influxdb-<ver>_linux_amd64.tar.gz
+# --------------------------------------------------------------------------------------------------
+
+INFLUXDB1_ADMIN = ("admin", "tickstack-1x-admin-password")
+
+
+def influxdb1_tarball(version: str) -> Path:
+    return ARTIFACTS / "influxdb" / "releases" / f"influxdb-{version}_linux_amd64.tar.gz"
+
+
+def influxdb1_built() -> bool:
+    return influxdb1_tarball(VERSIONS["INFLUXDB1_VERSION"]).exists()
+
+
+def influxdb1_binary(version: str, name: str) -> Path | None:
+    """``name`` (influxd, influx, influx_inspect) from the 1.x tarball, unpacked once by checksum."""
+    tar = influxdb1_tarball(version)
+    if not tar.exists():
+        return None
+    digest = (tar.parent / (tar.name + ".sha256")).read_text().split()[0][:16]
+    dest = CACHE / "unpacked" / f"influxdb1-{version}-{digest}"
+    if not (dest / ".complete").exists():
+        shutil.rmtree(dest, ignore_errors=True)
+        dest.mkdir(parents=True)
+        with tarfile.open(tar) as tf:
+            tf.extractall(dest, filter="tar")
+        (dest / ".complete").touch()
+    (top,) = [p for p in dest.iterdir() if p.is_dir()]
+    found = top / "usr" / "bin" / name
+    if not found.exists():
+        raise FileNotFoundError(f"{name} not found in {tar}")
+    return found
+
+
+def influxdb1_config(workdir: Path, http_port: int, rpc_port: int) -> str:
+    """An influxdb.conf with authentication on, everything but HTTP off, data under ``workdir``."""
+    return "\n".join([
+        "reporting-disabled = true",
+        f'bind-address = "127.0.0.1:{rpc_port}"',
+        "[meta]",
+        f'  dir = "{workdir}/meta"',
+        "[data]",
+        f'  dir = "{workdir}/data"',
+        f'  wal-dir = "{workdir}/wal"',
+        "  query-log-enabled = false",
+        "[monitor]",
+        "  store-enabled = false",
+        "[http]",
+        "  enabled = true",
+        f'  bind-address = "127.0.0.1:{http_port}"',
+        "  auth-enabled = true",
+        "  log-enabled = false",
+        "[logging]",
+        '  level = "warn"',
+        "[continuous_queries]",
+        "  enabled = true",
+        "  log-enabled = false",
+    ]) + "\n"
+
+
+@dataclass
+class InfluxDB1:
+    """A running influxd 1.x with authentication on; ``admin`` is (username, password) of its admin user."""
+
+    version: str
+    url: str
+    process: Process
+    workdir: Path
+    admin: tuple[str, str] = INFLUXDB1_ADMIN
+
+    def query(self, q: str, db: str | None = None, method: str = "POST", auth: tuple[str, str] | None = None,
+              **params):
+        """Run InfluxQL through /query; returns (status, decoded JSON)."""
+        args = {"q": q, **({"db": db} if db else {}), **params}
+        url = f"{self.url}/query?{urllib.parse.urlencode(args)}"
+        return http(method, url, basic=auth or self.admin)
+
+    def ok(self, q: str, db: str | None = None):
+        """Run InfluxQL that must succeed; returns the first statement's result."""
+        status, body = self.query(q, db=db)
+        assert status == 200, (q, status, body)
+        result = body["results"][0]
+        assert "error" not in result, (q, result)
+        return result
+
+    def write(self, db: str, lines: str, rp: str | None = None, precision: str = "s",
+              auth: tuple[str, str] | None = None):
+        args = {"db": db, "precision": precision, **({"rp": rp} if rp else {})}
+        return http("POST", f"{self.url}/write?{urllib.parse.urlencode(args)}", raw=lines.encode(),
+                    basic=auth or self.admin, headers={"Content-Type": "text/plain; charset=utf-8"})
+
+
+def start_influxdb1(version: str, workdir: Path) -> InfluxDB1:
+    """influxd 1.x on loopback with authentication on and one admin user (``INFLUXDB1_ADMIN``)."""
+    influxd = influxdb1_binary(version, "influxd")
+    if influxd is None:
+        raise FileNotFoundError(f"InfluxDB {version} was not built: run `tools/artifacts.sh influxdb1`")
+    workdir.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    config = workdir / "influxdb.conf"
+    config.write_text(influxdb1_config(workdir, port, free_port()))
+    proc = start("influxd1", [str(influxd), "run", "-config", str(config)], workdir)
+    server = InfluxDB1(version=version, url=f"http://127.0.0.1:{port}", process=proc, workdir=workdir)
+    wait_for(lambda: http("GET", f"{server.url}/ping", timeout=2)[0] == 204,
+             f"influxd {version}", proc=proc.proc, log=proc.log)
+    # With authentication on and no user yet, the server accepts exactly one statement without
+    # credentials: creating the first admin.
+    user, password = server.admin
+    status, body = http("POST", f"{server.url}/query?" + urllib.parse.urlencode(
+        {"q": f"CREATE USER \"{user}\" WITH PASSWORD '{password}' WITH ALL PRIVILEGES"}))
+    assert status == 200 and "error" not in body["results"][0], (status, body)
+    return server

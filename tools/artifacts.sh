@@ -4,12 +4,13 @@
 #
 #   $TICKSTACK_ARTIFACTS/influxdb/releases/influxdb2-<ver>_linux_amd64.tar.gz (+ .sha256)
 #   $TICKSTACK_ARTIFACTS/influxdb/releases/influxdb2-client-<ver>-linux-amd64.tar.gz (+ .sha256)
+#   $TICKSTACK_ARTIFACTS/influxdb/releases/influxdb-<ver>_linux_amd64.tar.gz (+ .sha256; InfluxDB 1.x)
 #   $TICKSTACK_ARTIFACTS/kapacitor/releases/kapacitor-<ver>_linux_amd64.tar.gz (+ .sha256)
 #   $TICKSTACK_ARTIFACTS/telegraf/releases/telegraf-<ver>_linux_amd64.tar.gz (+ .sha256)
 #
 # A tarball is reused when its checksum matches and the binary inside reports the pinned version.
 # Usage: tools/artifacts.sh [component ...]   (components: influxdb influxdb-legacy influx-cli
-#                                              kapacitor telegraf; default: all)
+#                                              kapacitor telegraf influxdb1; default: all)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -214,6 +215,35 @@ build_telegraf() {
   pack "$work/stage" "$top" "$out"
 }
 
+# InfluxDB 1.x, for the migration off it: influxd, influx and influx_inspect as upstream's
+# .circleci/config.yml builds them (tags netgo,osusergo; version without the "v"), laid out like
+# the official influxdb-<ver>_linux_amd64.tar.gz from its packaging tree (.circleci/packages).
+build_influxdb1() {
+  local ver=$INFLUXDB1_VERSION src pc top stage out commit cmd fs
+  src=$(module_dir github.com/influxdata/influxdb "v$ver")
+  read -r _ commit < <(module_info github.com/influxdata/influxdb "v$ver")
+  pc=$(pkg_config_for "$src")
+  top=influxdb-$ver-1
+  stage=$work/stage/$top
+  rm -rf "$stage"
+  fs=$src/.circleci/packages/influxdb/fs
+  mkdir -p "$stage"
+  cp -r "$fs/." "$stage/"
+  find "$stage" -name '.keepdir' -delete
+  for cmd in influxd influx influx_inspect; do
+    # GOTOOLCHAIN=local: go.mod names a newer patch toolchain; the installed Go meets its `go` line.
+    (cd "$src" && GOTOOLCHAIN=local PKG_CONFIG=$pc go build -trimpath -tags netgo,osusergo \
+        -ldflags "-s -w -X main.version=$ver -X main.branch=HEAD -X main.commit=$commit" \
+        -o "$stage/usr/bin/$cmd" "./cmd/$cmd")
+  done
+  cp "$src/etc/config.sample.toml" "$stage/etc/influxdb/influxdb.conf"
+  cp "$fs/lib/systemd/system/influxdb.service" "$stage/usr/lib/influxdb/scripts/influxdb.service"
+  rm -rf "${stage:?}/lib"
+  cp "$src/LICENSE" "$src/README.md" "$stage/"
+  out=$artifacts/influxdb/releases/influxdb-${ver}_linux_amd64.tar.gz
+  pack "$work/stage" "$top" "$out"
+}
+
 # ensure NAME TARBALL MEMBER EXPECT VERSION_ARG BUILD_FN [ARGS]
 ensure() {
   local name=$1 tarball=$2 member=$3 expect=$4 varg=$5 fn=$6; shift 6
@@ -229,7 +259,7 @@ ensure() {
 
 
 components=("$@")
-[ ${#components[@]} -gt 0 ] || components=(influxdb influx-cli kapacitor telegraf influxdb-legacy)
+[ ${#components[@]} -gt 0 ] || components=(influxdb influx-cli kapacitor telegraf influxdb-legacy influxdb1)
 for c in "${components[@]}"; do
   case "$c" in
     influxdb)
@@ -260,7 +290,12 @@ for c in "${components[@]}"; do
         "$artifacts/telegraf/releases/telegraf-${TELEGRAF_VERSION}_linux_amd64.tar.gz" \
         "telegraf-$TELEGRAF_VERSION/usr/bin/telegraf" "Telegraf $TELEGRAF_VERSION" --version \
         build_telegraf ;;
-    *) die "unknown component '$c' (known: influxdb influxdb-legacy influx-cli kapacitor telegraf)" ;;
+    influxdb1)
+      ensure "influxdb1-$INFLUXDB1_VERSION" \
+        "$artifacts/influxdb/releases/influxdb-${INFLUXDB1_VERSION}_linux_amd64.tar.gz" \
+        "influxdb-$INFLUXDB1_VERSION-1/usr/bin/influxd" "InfluxDB $INFLUXDB1_VERSION " version \
+        build_influxdb1 ;;
+    *) die "unknown component '$c' (known: influxdb influxdb-legacy influx-cli kapacitor telegraf influxdb1)" ;;
   esac
 done
 log "artifacts ready in $artifacts"
