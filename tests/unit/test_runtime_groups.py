@@ -15,7 +15,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 RUNTIME = REPO / "meta" / "runtime.yml"
 MODULES = REPO / "plugins" / "modules"
-GROUP_PREFIXES = {"influxdb2": "influxdb2_", "kapacitor": "kapacitor_"}
+GROUP_PREFIXES = {"influxdb1": "influxdb1_", "influxdb2": "influxdb2_", "kapacitor": "kapacitor_"}
 COLLECTION = "tickstack.influx."
 
 
