@@ -89,14 +89,15 @@ smoke: venv artifacts
 integration: venv artifacts
 	@echo "== integration tests (real servers)"; $(BIN)/pytest -q tests/integration
 
+# Four workers on two cores: most of a fault case is waiting (a stalled reply outlasting the timeout).
 .PHONY: faults
 faults: venv artifacts
-	@echo "== fault injection (real servers behind a fault proxy; report: /tmp/faults_report.md)"; $(BIN)/pytest -q -n 2 tests/faults
+	@echo "== fault injection (real servers behind a fault proxy; report: /tmp/faults_report.md)"; $(BIN)/pytest -q -n 4 tests/faults
 
 molecule: venv artifacts images mirror
 	@echo "== molecule"; $(BIN)/molecule test --all
 
-test: venv artifacts lint sanity docs unit collection ee smoke integration molecule
+test: venv artifacts lint sanity docs unit collection ee smoke integration faults molecule
 	@echo "make test: all gates passed"
 
 demo: venv artifacts images mirror

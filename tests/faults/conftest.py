@@ -15,8 +15,17 @@ import pytest
 from fault_proxy import FAULTS, FaultProxy
 from fault_report import known_failures, render_report
 from fault_suite import STALL_SECONDS, Services
+from harness import VERSIONS, unpacked
 
 REPORT = Path(os.environ.get("TICKSTACK_FAULTS_REPORT", "/tmp/faults_report.md"))
+
+
+def pytest_configure(config):
+    """Unpack the servers once before pytest-xdist starts its workers (two unpacking one tarball race)."""
+    if hasattr(config, "workerinput"):
+        return
+    for product, version in (("influxdb", VERSIONS["INFLUXDB_VERSION"]), ("kapacitor", VERSIONS["KAPACITOR_VERSION"])):
+        unpacked(product, version)
 
 
 @pytest.fixture(scope="session")

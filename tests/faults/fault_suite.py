@@ -28,8 +28,8 @@ from harness import OPERATOR_TOKEN, VERSIONS, start_influxdb
 from module_runner import SleepRecorder, run_module
 from scenarios import Case, Scenario, cleanup, influx_inventory, kapacitor_inventory
 
-FAULT_TIMEOUT = 1  # the module's timeout option during a faulted run; the stall lasts longer
-STALL_SECONDS = 3.0
+FAULT_TIMEOUT = 2  # the module's timeout option during a faulted run; the stall lasts longer
+STALL_SECONDS = 5.0
 MAX_RETRY_SLEEP = 30.0  # a run that recovers may ask the HTTP layer to sleep this long at most
 GOOD = ("clear failure", "recovered", "not reached")
 BAD = ("traceback", "unclear message", "silently wrong", "not converged", "leftover")
@@ -131,7 +131,8 @@ def crashed(result: dict) -> str | None:
     return None
 
 
-def message_problem(result: dict, fault: str, proxy_url: str) -> str | None:
+def message_problem(result: dict, fault: str, proxy_url: str, faulted_path: str = "") -> str | None:
+    """What a failure message lacks: every one names the URL; one about the faulted call, its status too."""
     msg = result.get("msg") or ""
     if not msg.strip():
         return "the failure has no message"
@@ -139,7 +140,8 @@ def message_problem(result: dict, fault: str, proxy_url: str) -> str | None:
     missing = []
     if hostport not in msg:
         missing.append("the URL")
-    if fault in STATUS_FAULTS and fault not in msg:
+    about_fault = not faulted_path or faulted_path.split("?", 1)[0] in msg
+    if fault in STATUS_FAULTS and about_fault and fault not in msg:
         missing.append("the status %s" % fault)
     if missing:
         return "the message does not name %s" % " or ".join(missing)
@@ -197,7 +199,7 @@ def _judge(scenario: Scenario, case: Case, proxy: FaultProxy, fault: str | None,
         if fault is None:
             out.outcome, out.detail = "not converged", "the clean run failed: %s" % first.get("msg")
             return out
-        problem = message_problem(first, fault, proxy.url)
+        problem = message_problem(first, fault, proxy.url, faulted.path if faulted else "")
         out.outcome = "unclear message" if problem else "clear failure"
         out.detail = ("%s: %s" % (problem, first.get("msg"))) if problem else first.get("msg")
         out.half_made = half_made(scenario, case, before)

@@ -417,8 +417,7 @@ def _task_check(measurement):
 
 def _task_prepare(case):
     _ok(case.kapa("POST", "/tasks", {"id": case.prefix + "task", "type": "stream", "script": _script("before"),
-                                     "dbrps": [{"db": "telegraf", "rp": "autogen"}], "status": "enabled"}),
-        "create task")
+                                     "status": "enabled"}), "create task")
 
 
 def _template_check(level):
