@@ -1,0 +1,251 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) tickstack.influx contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The migration's plan: from what ``influxdb1_info`` read on a 1.x server to what InfluxDB 2 needs.
+
+Pure Python on the controller, unit-tested in tests/unit/test_migrate_plan.py. The rules:
+
+- **Buckets.** Every database/retention policy (DBRP) becomes a bucket with the same retention
+  and shard-group duration, named as the stack role names them: the database for ``autogen``,
+  ``<database>/<retention_policy>`` otherwise (InfluxDB's own naming, so virtual DBRPs agree).
+- **DBRP mappings.** One per DBRP, to its bucket; the 1.x default retention policy stays the
+  default (InfluxQL without an RP, as Kapacitor's and Grafana's queries are, keeps working).
+- **Users.** Every 1.x user with a privilege becomes a v1 authorization of the same name, with
+  read and/or write on the buckets of the databases it had them on (all of a database's buckets:
+  1.x grants are per database). Admins get read and write on every migrated bucket, and a note
+  that user management does not carry over. Users with no privilege are skipped, with a note.
+  1.x keeps only password hashes: the passwords come from the caller, never from the plan.
+- **Continuous queries** are not migrated silently: each is reported with what it reads, writes
+  and how often, and what to do (a Kapacitor batch task or a Flux task).
+- **Subscriptions** (Kapacitor's) are listed to drop once Kapacitor reads InfluxDB 2.
+- **Overrides.** An explicit model (``databases`` entries as the stack role takes them:
+  ``database``, ``retention_policy``, ``bucket``, ``retention``, or ``skip: true``) renames a
+  bucket, changes its retention or leaves a DBRP out; ``skip_databases`` and ``skip_users`` leave
+  whole databases and users out. A model entry naming a DBRP the server does not have is an error.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from ansible_collections.tickstack.influx.plugins.module_utils.errors import InvalidInput
+from ansible_collections.tickstack.influx.plugins.module_utils.influxdb2 import (
+    format_duration,
+    parse_duration,
+    validate_bucket_name,
+)
+
+AUTOGEN = "autogen"
+V1_AUTH_DESCRIPTION = "tickstack:migrate:%s"
+_CQ_RE = re.compile(
+    r"CREATE\s+CONTINUOUS\s+QUERY\s+(?P<name>\"(?:[^\"\\]|\\.)*\"|\S+)\s+ON\s+(?P<db>\"(?:[^\"\\]|\\.)*\"|\S+)"
+    r"(?:\s+RESAMPLE(?P<resample>.*?))?\s+BEGIN\s+(?P<select>.*)\s+END\s*$", re.I | re.S)
+_INTO_RE = re.compile(r"\bINTO\s+(?P<into>.+?)\s+FROM\s+(?P<from>.+?)(?:\s+WHERE\b|\s+GROUP\s+BY\b|$)", re.I | re.S)
+_GROUP_TIME_RE = re.compile(r"GROUP\s+BY\s+time\(\s*(?P<every>[^,)\s]+)", re.I)
+_EVERY_RE = re.compile(r"\bEVERY\s+(?P<every>\S+)", re.I)
+_FOR_RE = re.compile(r"\bFOR\s+(?P<for>\S+)", re.I)
+
+
+def bucket_name(database: str, retention_policy: str) -> str:
+    """The bucket of a DBRP, named as the stack role and InfluxDB's virtual DBRPs name it."""
+    return database if retention_policy == AUTOGEN else "%s/%s" % (database, retention_policy)
+
+
+def _key(database: Any, retention_policy: Any) -> str:
+    return "%s/%s" % (database, retention_policy)
+
+
+def _overrides(model: Mapping[str, Any] | None, errors: list[str]) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    for index, entry in enumerate((model or {}).get("databases") or []):
+        where = "model.databases[%d]" % index
+        if not isinstance(entry, Mapping) or not entry.get("database"):
+            errors.append("%s: needs a database" % where)
+            continue
+        key = _key(entry["database"], entry.get("retention_policy") or AUTOGEN)
+        if key in found:
+            errors.append("%s: %s is listed twice" % (where, key))
+        found[key] = dict(entry, where=where)
+    return found
+
+
+def _bucket(rp: Mapping[str, Any], override: Mapping[str, Any], errors: list[str]) -> dict[str, Any] | None:
+    database, name = rp["database"], rp["name"]
+    where = override.get("where") or "%s/%s" % (database, name)
+    bucket = str(override.get("bucket") or bucket_name(database, name))
+    try:
+        validate_bucket_name(bucket, option=where)
+        retention = rp["duration_seconds"] if override.get("retention") is None else \
+            parse_duration(override["retention"], option="%s.retention" % where)
+    except InvalidInput as e:
+        errors.append(str(e))
+        return None
+    shard = rp.get("shard_group_duration_seconds") or None
+    if retention and shard and shard > retention:
+        shard = None  # InfluxDB 2 refuses a shard group longer than the retention; let it choose
+    return {"name": bucket, "database": database, "retention_policy": name, "retention_seconds": retention,
+            "retention": format_duration(retention), "shard_group_duration_seconds": shard,
+            "description": "%s.%s from InfluxDB 1.x" % (database, name)}
+
+
+def continuous_query_advice(cq: Mapping[str, Any]) -> dict[str, Any]:
+    """What a CQ reads, writes and how often, and what to do about it in InfluxDB 2."""
+    text = " ".join(str(cq.get("query") or "").split())
+    parts: dict[str, Any] = {"database": cq.get("database"), "name": cq.get("name"), "query": cq.get("query"),
+                             "into": None, "from": None, "every": None, "for": None}
+    match = _CQ_RE.search(text)
+    select = match.group("select") if match else text
+    into = _INTO_RE.search(select)
+    if into:
+        parts["into"], parts["from"] = into.group("into").strip(), into.group("from").strip()
+    group = _GROUP_TIME_RE.search(select)
+    resample = (match.group("resample") or "") if match else ""
+    every = _EVERY_RE.search(resample)
+    parts["every"] = every.group("every") if every else (group.group("every") if group else None)
+    period = _FOR_RE.search(resample)
+    parts["for"] = period.group("for") if period else parts["every"]
+    parts["action"] = "kapacitor_batch_task"
+    parts["advice"] = (
+        "InfluxDB 2 runs no continuous queries. Recreate %s as a Kapacitor batch task (query %r every %s "
+        "over the last %s, written with influxDBOut to the bucket of %s), or as a Flux task (every: %s) "
+        "that reads the bucket of %s and writes to() the bucket of %s. Its past results were copied with "
+        "the data." % (cq.get("name"), _select_without_into(select), parts["every"] or "its interval",
+                       parts["for"] or "interval", parts["into"] or "its INTO target", parts["every"] or "?",
+                       parts["from"] or "its FROM source", parts["into"] or "its INTO target"))
+    return parts
+
+
+def _select_without_into(select: str) -> str:
+    return re.sub(r"\s+INTO\s+.+?\s+FROM\s+", " FROM ", select, count=1, flags=re.I | re.S)
+
+
+def build_plan(info: Mapping[str, Any], model: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The plan for the 1.x server ``info`` (what ``influxdb1_info`` returns); raises on model errors.
+
+    Returns ``buckets``, ``dbrps``, ``v1_auths``, ``continuous_queries``, ``subscriptions`` (to drop),
+    ``copy`` (DBRP -> bucket, the order to copy in), ``skipped`` and ``notes``.
+    """
+    model = model or {}
+    errors: list[str] = []
+    notes: list[str] = []
+    skipped: list[dict[str, str]] = []
+    overrides = _overrides(model, errors)
+    skip_databases = set(model.get("skip_databases") or [])
+    skip_users = set(model.get("skip_users") or [])
+
+    buckets: list[dict[str, Any]] = []
+    dbrps: list[dict[str, Any]] = []
+    by_database: dict[str, list[str]] = {}
+    seen_keys = set()
+    for database in info.get("databases") or []:
+        db = database["name"]
+        if db in skip_databases:
+            skipped.append({"database": db, "why": "in skip_databases"})
+            continue
+        policies = database.get("retention_policies") or []
+        default = database.get("default_retention_policy") or next(
+            (rp["name"] for rp in policies if rp.get("default")), None)
+        kept = []
+        for rp in policies:
+            key = _key(db, rp["name"])
+            seen_keys.add(key)
+            override = overrides.get(key, {})
+            if override.get("skip"):
+                skipped.append({"database": db, "retention_policy": rp["name"], "why": "skip: true in the model"})
+                continue
+            bucket = _bucket(rp, override, errors)
+            if bucket is None:
+                continue
+            kept.append(rp["name"])
+            if bucket["name"] in (b["name"] for b in buckets):
+                errors.append("%s: bucket %s is already the bucket of another DBRP; give one a bucket in the model"
+                              % (key, bucket["name"]))
+                continue
+            buckets.append(bucket)
+            by_database.setdefault(db, []).append(bucket["name"])
+            dbrps.append({"database": db, "retention_policy": rp["name"], "bucket": bucket["name"], "default": False})
+        if kept and default not in kept:
+            notes.append("%s: the default retention policy %s is not migrated; %s becomes the default"
+                         % (db, default, kept[0]))
+            default = kept[0]
+        for mapping in dbrps:
+            if mapping["database"] == db:
+                mapping["default"] = mapping["retention_policy"] == default
+    for key, entry in overrides.items():
+        if key not in seen_keys and entry["database"] not in skip_databases:
+            errors.append("%s: the 1.x server has no DBRP %s" % (entry["where"], key))
+    if errors:
+        raise InvalidInput("the migration plan has %d problem(s): %s" % (len(errors), "; ".join(errors)))
+
+    all_buckets = [b["name"] for b in buckets]
+    v1_auths = []
+    for user in info.get("users") or []:
+        name = user["name"]
+        if name in skip_users:
+            skipped.append({"user": name, "why": "in skip_users"})
+            continue
+        read, write = set(), set()
+        if user.get("admin"):
+            read.update(all_buckets)
+            write.update(all_buckets)
+            notes.append("%s: a 1.x admin; its v1 authorization may read and write every migrated bucket, but "
+                         "user management does not carry over (use an InfluxDB 2 operator token)" % name)
+        for grant in user.get("privileges") or []:
+            names = by_database.get(grant["database"], [])
+            if grant["privilege"] in ("read", "all"):
+                read.update(names)
+            if grant["privilege"] in ("write", "all"):
+                write.update(names)
+        if not read and not write:
+            skipped.append({"user": name, "why": "no privilege on a migrated database"})
+            continue
+        permissions = [{"action": action, "resource": {"type": "buckets", "name": bucket}}
+                       for bucket in all_buckets for action, granted in (("read", read), ("write", write))
+                       if bucket in granted]
+        v1_auths.append({"username": name, "admin": bool(user.get("admin")), "permissions": permissions,
+                         "description": V1_AUTH_DESCRIPTION % name})
+
+    cqs = [continuous_query_advice(cq) for cq in info.get("continuous_queries") or []
+           if cq.get("database") not in skip_databases]
+    subscriptions = [dict(s) for s in info.get("subscriptions") or [] if s.get("database") not in skip_databases]
+    copy = [{"database": b["database"], "retention_policy": b["retention_policy"], "bucket": b["name"]}
+            for b in buckets]
+    return {"buckets": buckets, "dbrps": dbrps, "v1_auths": v1_auths, "continuous_queries": cqs,
+            "subscriptions": subscriptions, "copy": copy, "skipped": skipped, "notes": notes}
+
+
+def summary(plan: Mapping[str, Any]) -> list[str]:
+    """The plan as lines for a person (what check mode prints)."""
+    lines = []
+    for bucket in plan["buckets"]:
+        lines.append("bucket %s (retention %s) <- %s.%s" % (bucket["name"], bucket["retention"], bucket["database"],
+                                                            bucket["retention_policy"]))
+    for mapping in plan["dbrps"]:
+        lines.append("dbrp %s/%s -> %s%s" % (mapping["database"], mapping["retention_policy"], mapping["bucket"],
+                                             " (default)" if mapping["default"] else ""))
+    for auth in plan["v1_auths"]:
+        rights = ", ".join("%s:%s" % (p["action"], p["resource"]["name"]) for p in auth["permissions"])
+        lines.append("v1 auth %s: %s" % (auth["username"], rights))
+    for cq in plan["continuous_queries"]:
+        lines.append("continuous query %s.%s: %s" % (cq["database"], cq["name"], cq["advice"]))
+    for sub in plan["subscriptions"]:
+        lines.append("subscription %s on %s.%s: drop once Kapacitor reads InfluxDB 2" % (
+            sub["name"], sub["database"], sub["retention_policy"]))
+    for item in plan["skipped"]:
+        lines.append("skipped %s: %s" % (item.get("user") or "/".join(
+            v for v in (item.get("database"), item.get("retention_policy")) if v), item["why"]))
+    return lines + ["note: %s" % note for note in plan["notes"]]
+
+
+def plan_or_errors(info: Mapping[str, Any], model: Mapping[str, Any] | None = None) -> tuple[dict | None, str | None]:
+    """:func:`build_plan` for callers that report instead of raising (an action plugin)."""
+    try:
+        return build_plan(info, model), None
+    except InvalidInput as e:
+        return None, str(e)
+
+
+__all__ = ["AUTOGEN", "bucket_name", "build_plan", "continuous_query_advice", "plan_or_errors", "summary"]

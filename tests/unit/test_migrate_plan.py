@@ -1,0 +1,149 @@
+"""The migration plan: 1.x info -> buckets, DBRPs, v1 authorizations, CQ advice; overrides from a model."""
+
+from __future__ import annotations
+
+import pytest
+
+import collection_path  # noqa: F401 pylint: disable=unused-import  # the collection on sys.path
+
+from ansible_collections.tickstack.influx.plugins.module_utils.errors import InvalidInput
+from ansible_collections.tickstack.influx.plugins.plugin_utils.migrate_plan import (
+    bucket_name,
+    build_plan,
+    continuous_query_advice,
+    plan_or_errors,
+    summary,
+)
+
+
+def rp(database, name, duration, shard, default=False):
+    return {"database": database, "name": name, "duration_seconds": duration, "shard_group_duration_seconds": shard,
+            "replication": 1, "default": default}
+
+
+def info():
+    """What influxdb1_info returns for two databases x two RPs (one odd name), users, a CQ, a subscription."""
+    return {
+        "databases": [
+            {"name": "telegraf", "default_retention_policy": "autogen", "retention_policies": [
+                rp("telegraf", "autogen", 0, 604800, default=True), rp("telegraf", "one-week.v2", 604800, 86400)]},
+            {"name": "app", "default_retention_policy": "hot", "retention_policies": [
+                rp("app", "autogen", 0, 604800), rp("app", "hot", 3600 * 48, 3600, default=True)]},
+        ],
+        "users": [
+            {"name": "admin", "admin": True, "privileges": []},
+            {"name": "grafana", "admin": False, "privileges": [{"database": "telegraf", "privilege": "read"}]},
+            {"name": "writer", "admin": False, "privileges": [
+                {"database": "app", "privilege": "all"}, {"database": "telegraf", "privilege": "write"}]},
+            {"name": "idle", "admin": False, "privileges": []},
+        ],
+        "continuous_queries": [{"database": "telegraf", "name": "cpu_1h", "query": (
+            'CREATE CONTINUOUS QUERY cpu_1h ON telegraf BEGIN SELECT mean("usage") AS "usage" '
+            'INTO "telegraf"."one-week.v2"."cpu_1h" FROM "telegraf"."autogen"."cpu" GROUP BY time(1h), * END')}],
+        "subscriptions": [{"database": "telegraf", "retention_policy": "autogen", "name": "kapacitor-1", "mode": "ANY",
+                           "destinations": ["http://kapacitor:9092"]}],
+    }
+
+
+def test_bucket_names_follow_the_stack_role():
+    assert bucket_name("telegraf", "autogen") == "telegraf"
+    assert bucket_name("telegraf", "one-week.v2") == "telegraf/one-week.v2"
+
+
+def test_buckets_keep_retention_and_shard_groups():
+    plan = build_plan(info())
+    assert [(b["name"], b["retention_seconds"], b["shard_group_duration_seconds"]) for b in plan["buckets"]] == [
+        ("telegraf", 0, 604800), ("telegraf/one-week.v2", 604800, 86400), ("app", 0, 604800), ("app/hot", 172800, 3600)]
+    assert plan["buckets"][1]["retention"] == "7d" and plan["buckets"][0]["retention"] == "infinite"
+
+
+def test_dbrps_keep_the_default_rp():
+    plan = build_plan(info())
+    assert [(m["database"], m["retention_policy"], m["bucket"], m["default"]) for m in plan["dbrps"]] == [
+        ("telegraf", "autogen", "telegraf", True), ("telegraf", "one-week.v2", "telegraf/one-week.v2", False),
+        ("app", "autogen", "app", False), ("app", "hot", "app/hot", True)]
+    assert plan["copy"][1] == {"database": "telegraf", "retention_policy": "one-week.v2",
+                               "bucket": "telegraf/one-week.v2"}
+
+
+def perms(plan, user):
+    (auth,) = [a for a in plan["v1_auths"] if a["username"] == user]
+    return sorted("%s:%s" % (p["action"], p["resource"]["name"]) for p in auth["permissions"])
+
+
+def test_v1_auths_scoped_per_database():
+    plan = build_plan(info())
+    assert perms(plan, "grafana") == ["read:telegraf", "read:telegraf/one-week.v2"]
+    assert perms(plan, "writer") == ["read:app", "read:app/hot", "write:app", "write:app/hot", "write:telegraf",
+                                     "write:telegraf/one-week.v2"]
+    assert len(perms(plan, "admin")) == 8
+    assert any("admin" in note and "user management" in note for note in plan["notes"])
+    assert {"user": "idle", "why": "no privilege on a migrated database"} in plan["skipped"]
+    assert all("password" not in auth for auth in plan["v1_auths"])
+    assert plan["v1_auths"][0]["description"] == "tickstack:migrate:admin"
+
+
+def test_continuous_queries_reported_with_advice():
+    (cq,) = build_plan(info())["continuous_queries"]
+    assert cq["into"] == '"telegraf"."one-week.v2"."cpu_1h"' and cq["from"] == '"telegraf"."autogen"."cpu"'
+    assert cq["every"] == "1h" and cq["action"] == "kapacitor_batch_task"
+    assert "Kapacitor batch task" in cq["advice"] and "Flux task" in cq["advice"]
+    assert "INTO" not in cq["advice"].split("query")[1].split("every")[0]
+
+
+def test_resample_every_and_for():
+    cq = continuous_query_advice({"database": "d", "name": "c", "query": (
+        "CREATE CONTINUOUS QUERY c ON d RESAMPLE EVERY 30m FOR 2h BEGIN SELECT max(v) INTO m2 FROM m "
+        "GROUP BY time(1h) END")})
+    assert (cq["every"], cq["for"], cq["into"], cq["from"]) == ("30m", "2h", "m2", "m")
+
+
+def test_subscriptions_listed_to_drop():
+    plan = build_plan(info())
+    assert plan["subscriptions"][0]["name"] == "kapacitor-1"
+    assert "subscription kapacitor-1 on telegraf.autogen: drop once Kapacitor reads InfluxDB 2" in summary(plan)
+
+
+def test_model_renames_changes_retention_and_skips():
+    model = {"databases": [
+        {"database": "telegraf", "retention_policy": "one-week.v2", "bucket": "telegraf-week", "retention": "14d"},
+        {"database": "app", "retention_policy": "hot", "skip": True},
+    ], "skip_users": ["admin"]}
+    plan = build_plan(info(), model)
+    names = [b["name"] for b in plan["buckets"]]
+    assert names == ["telegraf", "telegraf-week", "app"]
+    assert plan["buckets"][1]["retention_seconds"] == 14 * 86400
+    # app's default RP was skipped: autogen becomes its default, and the plan says so.
+    assert [m["default"] for m in plan["dbrps"] if m["database"] == "app"] == [True]
+    assert any("default retention policy hot is not migrated" in note for note in plan["notes"])
+    assert [a["username"] for a in plan["v1_auths"]] == ["grafana", "writer"]
+    assert perms(plan, "writer") == ["read:app", "write:app", "write:telegraf", "write:telegraf-week"]
+
+
+def test_skip_databases_leaves_everything_of_it_out():
+    plan = build_plan(info(), {"skip_databases": ["telegraf"]})
+    assert [b["name"] for b in plan["buckets"]] == ["app", "app/hot"]
+    assert plan["continuous_queries"] == [] and plan["subscriptions"] == []
+    assert [a["username"] for a in plan["v1_auths"]] == ["admin", "writer"]
+
+
+@pytest.mark.parametrize("model, message", [
+    ({"databases": [{"database": "nope"}]}, "no DBRP nope/autogen"),
+    ({"databases": [{"database": "app", "retention_policy": "hot", "bucket": "app"}]}, "bucket app is already"),
+    ({"databases": [{"database": "app", "bucket": "_sys"}]}, "underscore"),
+    ({"databases": [{"database": "app", "retention": "1M"}]}, "ambiguous"),
+    ({"databases": [{"retention_policy": "x"}]}, "needs a database"),
+])
+def test_model_errors_are_all_reported(model, message):
+    with pytest.raises(InvalidInput, match=message):
+        build_plan(info(), model)
+    plan, error = plan_or_errors(info(), model)
+    assert plan is None and message in error
+
+
+def test_summary_lines():
+    lines = summary(build_plan(info()))
+    assert "bucket telegraf/one-week.v2 (retention 7d) <- telegraf.one-week.v2" in lines
+    assert "dbrp app/hot -> app/hot (default)" in lines
+    assert "v1 auth grafana: read:telegraf, read:telegraf/one-week.v2" in lines
+    assert "skipped idle: no privilege on a migrated database" in lines
