@@ -57,6 +57,8 @@ class Scenario:
     # ids the run may delete (the old object a replace swaps out)
     removable: Callable[[Case], set] = lambda case: set()
     read_only: bool = False
+    # what is wrong with the state prepare() left, when a rollback can put it back under new IDs
+    as_before: Callable[[Case], list[str]] | None = None
 
     @property
     def id(self):
@@ -333,6 +335,7 @@ INFLUX_SCENARIOS = [
              check=_token_check("read"), expected=lambda case: {("token", case.prefix + "token")}),
     Scenario("influxdb2_token/replace", "influxdb2_token", "influxdb", args=_token_args("write"),
              prepare=_token_prepare, check=_token_check("write"),
+             as_before=lambda case: _token_check("read")(case, {}),
              expected=lambda case: {("token", case.prefix + "token")},
              removable=lambda case: {case.made["token"]["id"]}),
     Scenario("influxdb2_dbrp/create", "influxdb2_dbrp", "influxdb",
@@ -344,6 +347,7 @@ INFLUX_SCENARIOS = [
              args=lambda case: {"database": case.prefix + "db", "retention_policy": "autogen",
                                 "bucket": case.prefix + "b2"},
              prepare=_dbrp_prepare(move=True), check=_dbrp_check("b2"),
+             as_before=lambda case: _dbrp_check("b1")(case, {}),
              expected=lambda case: {("dbrp", case.prefix + "db/autogen"), ("bucket", case.prefix + "b1"),
                                     ("bucket", case.prefix + "b2")},
              removable=lambda case: {case.made["dbrp"]["id"]}),
@@ -355,6 +359,7 @@ INFLUX_SCENARIOS = [
              args=lambda case: {"username": case.prefix + "user", "password": PASSWORD_NEW,
                                 "read_buckets": ["telegraf"], "write_buckets": ["telegraf"]},
              prepare=_v1_prepare, check=_v1_check(["read", "write"], PASSWORD_NEW),
+             as_before=lambda case: _v1_check(["read"], PASSWORD_OLD)(case, {}),
              expected=lambda case: {("v1_auth", case.prefix + "user")},
              removable=lambda case: {case.made["v1"]["id"]}),
     Scenario("influxdb2_v1_auth/password", "influxdb2_v1_auth", "influxdb",
