@@ -136,6 +136,11 @@ def stored_dbrps(case, database):
     return [m for m in body.get("content") or [] if not m.get("virtual")]
 
 
+def _gone(found, what):
+    """[] when ``found`` (an object, a list of them or a flag) says nothing is left."""
+    return ["the %s is still there" % what] if found else []
+
+
 def telegraf_bucket_id(case):
     return case.influxdb.bucket_id
 
@@ -370,6 +375,28 @@ INFLUX_SCENARIOS = [
     Scenario("influxdb2_info/read", "influxdb2_info", "influxdb", args=lambda case: {},
              prepare=_info_prepare, check=_info_check, read_only=True,
              expected=lambda case: {("bucket", case.prefix + "seen")}),
+    # Deletes: a DELETE whose first attempt worked and whose retry gets 404 is done.
+    Scenario("influxdb2_bucket/delete", "influxdb2_bucket", "influxdb",
+             args=lambda case: {"name": case.prefix + "bucket", "state": "absent"},
+             prepare=lambda case: case.made.update(bucket=make_bucket(case, case.prefix + "bucket")),
+             check=lambda case, result: _gone(bucket_by_name(case, case.prefix + "bucket"), "bucket"),
+             removable=lambda case: {case.made["bucket"]["id"]}),
+    Scenario("influxdb2_token/delete", "influxdb2_token", "influxdb",
+             args=lambda case: {"description": case.prefix + "token", "state": "absent"}, prepare=_token_prepare,
+             check=lambda case, result: _gone(authorizations(case, case.prefix + "token"), "token"),
+             removable=lambda case: {case.made["token"]["id"]}),
+    Scenario("influxdb2_dbrp/delete", "influxdb2_dbrp", "influxdb",
+             args=lambda case: {"database": case.prefix + "db", "retention_policy": "autogen", "state": "absent"},
+             prepare=_dbrp_prepare(move=True),
+             check=lambda case, result: _gone(stored_dbrps(case, case.prefix + "db"), "stored mapping"),
+             expected=lambda case: {("bucket", case.prefix + "b1"), ("bucket", case.prefix + "b2")},
+             removable=lambda case: {case.made["dbrp"]["id"]}),
+    Scenario("influxdb2_v1_auth/delete", "influxdb2_v1_auth", "influxdb",
+             args=lambda case: {"username": case.prefix + "user", "state": "absent"}, prepare=_v1_prepare,
+             check=lambda case, result: _gone([a for a in _ok(case.influx("GET", "/private/legacy/authorizations"),
+                                                              "v1 auths")["authorizations"]
+                                               if a.get("token") == case.prefix + "user"], "v1 authorization"),
+             removable=lambda case: {case.made["v1"]["id"]}),
 ]
 
 
@@ -501,6 +528,17 @@ KAPACITOR_SCENARIOS = [
     Scenario("kapacitor_info/read", "kapacitor_info", "kapacitor", args=lambda case: {},
              prepare=_task_prepare, check=_kapacitor_info_check, read_only=True,
              expected=lambda case: {("task", case.prefix + "task")}),
+    Scenario("kapacitor_task/delete", "kapacitor_task", "kapacitor",
+             args=lambda case: {"id": case.prefix + "task", "state": "absent"}, prepare=_task_prepare,
+             check=lambda case, result: _gone(case.kapa("GET", "/tasks/" + case.prefix + "task")[0] != 404, "task"),
+             removable=lambda case: {case.prefix + "task"}),
+    Scenario("kapacitor_topic_handler/delete", "kapacitor_topic_handler", "kapacitor",
+             args=lambda case: {"topic": case.prefix + "topic", "id": "log", "state": "absent"},
+             prepare=lambda case: _ok(case.kapa("POST", "/alerts/topics/%s/handlers" % (case.prefix + "topic"), {
+                 "id": "log", "kind": "log", "options": {"path": "/tmp/tickstack-faults-a.log"}}), "handler"),
+             check=lambda case, result: _gone(case.kapa("GET", "/alerts/topics/%s/handlers/log"
+                                                        % (case.prefix + "topic"))[0] != 404, "handler"),
+             removable=lambda case: {case.prefix + "topic/log"}),
 ]
 
 SCENARIOS = INFLUX_SCENARIOS + KAPACITOR_SCENARIOS
