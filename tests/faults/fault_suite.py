@@ -126,8 +126,11 @@ def inventory_problems(scenario: Scenario, case: Case, before, after) -> list[st
 
 
 def crashed(result: dict) -> str | None:
+    """The traceback when the module crashed (or put one in its message), else None."""
     if result.get("crashed") or "module_stderr" in result or "exception" in result:
         return result.get("module_stderr") or result.get("exception") or result.get("module_stdout") or "crashed"
+    if "Traceback (most recent call last)" in str(result.get("msg") or ""):
+        return result["msg"]
     return None
 
 

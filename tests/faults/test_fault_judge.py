@@ -29,6 +29,8 @@ def test_a_module_crash_is_a_traceback(monkeypatch):
     monkeypatch.setattr(module, "main", boom)
     result = run_module("influxdb2_org", {})
     assert crashed(result) and "KeyError: 'id'" in result["module_stderr"]
+    assert crashed({"failed": True, "msg": "boom: Traceback (most recent call last):\n  File x"})
+    assert crashed({"failed": True, "msg": "GET http://h/x: HTTP 500"}) is None
 
 
 def test_fail_json_comes_back_as_the_result():
