@@ -66,6 +66,11 @@ def seed(server, hosts: int = HOSTS, span_s: int = SPAN_S, step_s: int = STEP_S)
     return counts
 
 
+def drop_continuous_queries(server) -> None:
+    """Stop the CQ: it writes a new point every 5 minutes, and a copy test must see a still source."""
+    server.ok('DROP CONTINUOUS QUERY "cpu_5m" ON "telegraf"')
+
+
 def source_values(server, db: str, rp: str, measurement: str) -> int:
     """Field values of a measurement in one RP, counted by the 1.x server (what the copy compares)."""
     result = server.ok(f'SELECT count(*) FROM "{db}"."{rp}"."{measurement}"')
