@@ -126,7 +126,7 @@ def build_plan(info: Mapping[str, Any], model: Mapping[str, Any] | None = None) 
     """The plan for the 1.x server ``info`` (what ``influxdb1_info`` returns); raises on model errors.
 
     Returns ``buckets``, ``dbrps``, ``v1_auths``, ``continuous_queries``, ``subscriptions`` (to drop),
-    ``copy`` (DBRP -> bucket, the order to copy in), ``skipped`` and ``notes``.
+    ``copies`` (DBRP -> bucket, the order to copy in), ``skipped`` and ``notes``.
     """
     model = model or {}
     errors: list[str] = []
@@ -211,10 +211,10 @@ def build_plan(info: Mapping[str, Any], model: Mapping[str, Any] | None = None) 
     cqs = [continuous_query_advice(cq) for cq in info.get("continuous_queries") or []
            if cq.get("database") not in skip_databases]
     subscriptions = [dict(s) for s in info.get("subscriptions") or [] if s.get("database") not in skip_databases]
-    copy = [{"database": b["database"], "retention_policy": b["retention_policy"], "bucket": b["name"]}
-            for b in buckets]
+    copies = [{"database": b["database"], "retention_policy": b["retention_policy"], "bucket": b["name"]}
+              for b in buckets]
     return {"buckets": buckets, "dbrps": dbrps, "v1_auths": v1_auths, "continuous_queries": cqs,
-            "subscriptions": subscriptions, "copy": copy, "skipped": skipped, "notes": notes}
+            "subscriptions": subscriptions, "copies": copies, "skipped": skipped, "notes": notes}
 
 
 def summary(plan: Mapping[str, Any]) -> list[str]:

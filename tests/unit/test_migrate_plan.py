@@ -62,8 +62,8 @@ def test_dbrps_keep_the_default_rp():
     assert [(m["database"], m["retention_policy"], m["bucket"], m["default"]) for m in plan["dbrps"]] == [
         ("telegraf", "autogen", "telegraf", True), ("telegraf", "one-week.v2", "telegraf/one-week.v2", False),
         ("app", "autogen", "app", False), ("app", "hot", "app/hot", True)]
-    assert plan["copy"][1] == {"database": "telegraf", "retention_policy": "one-week.v2",
-                               "bucket": "telegraf/one-week.v2"}
+    assert plan["copies"][1] == {"database": "telegraf", "retention_policy": "one-week.v2",
+                                 "bucket": "telegraf/one-week.v2"}
 
 
 def perms(plan, user):
@@ -147,3 +147,17 @@ def test_summary_lines():
     assert "dbrp app/hot -> app/hot (default)" in lines
     assert "v1 auth grafana: read:telegraf, read:telegraf/one-week.v2" in lines
     assert "skipped idle: no privilege on a migrated database" in lines
+
+
+def test_filter_adds_the_summary_and_turns_errors_into_filter_errors():
+    from ansible.errors import AnsibleFilterError
+
+    from ansible_collections.tickstack.influx.plugins.filter.migrate_plan import FilterModule
+
+    migrate_plan = FilterModule().filters()["migrate_plan"]
+    plan = migrate_plan(info())
+    assert plan["summary"] == summary(build_plan(info()))
+    with pytest.raises(AnsibleFilterError, match="no DBRP nope/autogen"):
+        migrate_plan(info(), {"databases": [{"database": "nope"}]})
+    with pytest.raises(AnsibleFilterError, match="influxdb1_info"):
+        migrate_plan(["not", "a", "dict"])

@@ -1,0 +1,31 @@
+# Copyright (c) tickstack.influx contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The ``migrate_plan`` filter: what ``influxdb1_info`` read -> the InfluxDB 2 objects to make."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.tickstack.influx.plugins.plugin_utils.migrate_plan import build_plan, summary
+
+
+def migrate_plan(info: Any, model: Any = None) -> dict[str, Any]:
+    if not isinstance(info, dict):
+        raise AnsibleFilterError("migrate_plan: the input must be the result of tickstack.influx.influxdb1_info")
+    if model is not None and not isinstance(model, dict):
+        raise AnsibleFilterError("migrate_plan: model must be a dict (databases, skip_databases, skip_users)")
+    try:
+        plan = build_plan(info, model)
+    except ValueError as e:
+        raise AnsibleFilterError(str(e)) from e
+    plan["summary"] = summary(plan)
+    return plan
+
+
+class FilterModule:
+    """The migration plan from InfluxDB 1.x."""
+
+    def filters(self) -> dict[str, Any]:
+        return {"migrate_plan": migrate_plan}
