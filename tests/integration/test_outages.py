@@ -79,6 +79,15 @@ def start_again(server: InfluxDB | Kapacitor, ready, env: dict | None = None) ->
     wait_for(ready, name, proc=server.process.proc, log=server.process.log)
 
 
+def stopper(server: InfluxDB | Kapacitor):
+    """A finalizer that stops the server's process of the moment (a restart replaces it)."""
+
+    def stop() -> None:
+        server.process.stop()
+
+    return stop
+
+
 def influxd_ready(server: InfluxDB):
     return lambda: http("GET", f"{server.url}/health", timeout=2)[0] == 200
 
@@ -180,7 +189,7 @@ def stack(request, tmp_path_factory, run_playbook) -> Stack:
     root = tmp_path_factory.mktemp("outages")
 
     influxdb = start_influxdb(VERSIONS["INFLUXDB_VERSION"], root / "influxdb")
-    request.addfinalizer(lambda: influxdb.process.stop())
+    request.addfinalizer(stopper(influxdb))
     out_bucket_id = make_bucket(influxdb, OUT_BUCKET)
     map_dbrp(influxdb, out_bucket_id, OUT_DB, "autogen")
     # Telegraf's token as the stack issues it: write on its bucket only.
@@ -192,7 +201,7 @@ def stack(request, tmp_path_factory, run_playbook) -> Stack:
 
     kapacitor = start_kapacitor(VERSIONS["KAPACITOR_VERSION"], root / "kapacitor", influxdb,
                                 auth={"token": influxdb.token})
-    request.addfinalizer(lambda: kapacitor.process.stop())
+    request.addfinalizer(stopper(kapacitor))
     status, body = kapacitor_api(kapacitor, "POST", "/tasks", body={
         "id": TASK_ID, "type": "stream", "script": STREAM_SCRIPT,
         "status": "enabled"})
@@ -309,7 +318,7 @@ class RestartingProxy:
     def _accept(self) -> None:
         while True:
             try:
-                client, _ = self.listener.accept()
+                client = self.listener.accept()[0]
             except OSError:
                 return
             self.connections += 1
@@ -388,26 +397,36 @@ def needed_changes(influxdb: InfluxDB, prefix: str) -> dict[str, str]:
             for task in CONVERGE_TASKS}
 
 
+def converge(run_playbook, proxy: RestartingProxy, name_prefix: str, expect_failure: bool = False):
+    influxdb = proxy.influxdb
+    extra = {"influx_url": proxy.url, "influx_token": influxdb.token, "influx_org": influxdb.org,
+             "prefix": name_prefix}
+    return run_playbook(PLAYBOOKS / "outage_converge.yml", extra, expect_failure=expect_failure)
+
+
+@pytest.fixture(scope="module")
+def converge_requests(stack, run_playbook) -> int:
+    """How many requests a first converge makes, counted on other names through a proxy that restarts nothing."""
+    proxy = RestartingProxy(stack.influxdb)
+    try:
+        converge(run_playbook, proxy, f"count{time.time_ns()}-")
+        return proxy.connections
+    finally:
+        proxy.close()
+
+
 # Down briefly (the modules' retries may ride it out) and for longer than their retries last.
 @pytest.mark.parametrize("down_for", [0.0, 10.0], ids=["restart", "down-10s"])
 def test_influxd_restarted_mid_converge_fails_clearly_and_the_next_run_converges(stack, run_playbook, prefix,
-                                                                                 down_for):
+                                                                                 converge_requests, down_for):
     influxdb = stack.influxdb
+    requests = converge_requests
     proxy = RestartingProxy(influxdb, down_for)
+    proxy.restart_at = requests // 2
     try:
-        def converge(name_prefix: str, expect_failure: bool = False):
-            extra = {"influx_url": proxy.url, "influx_token": influxdb.token, "influx_org": influxdb.org,
-                     "prefix": name_prefix}
-            return run_playbook(PLAYBOOKS / "outage_converge.yml", extra, expect_failure=expect_failure)
-
-        # A clean run on other names counts the requests of a first converge.
-        converge(prefix + "count-")
-        requests = proxy.connections
-        proxy.restart_at = proxy.connections + requests // 2
-
         # Either outcome is right: the run fails with one clear message, or it rides out the restart.
         try:
-            interrupted = converge(prefix, expect_failure=True)
+            interrupted = converge(run_playbook, proxy, prefix, expect_failure=True)
         except AssertionError as recovered:  # it passed: every task succeeded (none ignores errors)
             interrupted, output = None, str(recovered)
         assert proxy.restart is not None, f"only {proxy.connections} requests, no restart"
@@ -424,14 +443,14 @@ def test_influxd_restarted_mid_converge_fails_clearly_and_the_next_run_converges
             assert '"msg"' in message and proxy.url in message, message
             result = f"failed clearly at '{failed[0]}': {message[:300]}"
         assert "Traceback" not in output and "MODULE FAILURE" not in output, output
-        print(f"\n[outage] influxd stopped at request {proxy.restart_at - requests} of {requests} of a converge, "
+        print(f"\n[outage] influxd stopped at request {proxy.restart_at} of {requests} of a converge, "
               f"started {down_for:.0f}s later: {result}")
 
         needed = needed_changes(influxdb, prefix)
-        second = converge(prefix)
+        second = converge(run_playbook, proxy, prefix)
         assert task_outcomes(second.stdout) == needed, second.stdout
         print(f"[outage] next converge changed only {[t for t, o in needed.items() if o == 'changed']}")
-        third = converge(prefix)
+        third = converge(run_playbook, proxy, prefix)
         assert set(task_outcomes(third.stdout).values()) <= {"ok", "skipping"}, third.stdout
         assert needed_changes(influxdb, prefix) == {t: "skipping" if t.startswith("Report") else "ok"
                                                     for t in CONVERGE_TASKS}
