@@ -455,7 +455,10 @@ class WindowCopier(object):
         counts = {}
         for row in _csv_rows(resp.text):
             try:
-                counts[int(row["window"])] = counts.get(int(row["window"]), 0) + int(row["n"])
+                # A range starting inside a window gives that window a later _start: key it by its
+                # boundary, as GROUP BY time() labels it.
+                window = int(row["window"]) // self.window_ns * self.window_ns
+                counts[window] = counts.get(window, 0) + int(row["n"])
             except (KeyError, ValueError):
                 raise resp.unexpected("expected window,n rows from the count query") from None
         return counts
@@ -469,10 +472,17 @@ class WindowCopier(object):
                                  expect=(204,), idempotent=True)
         self.points_written += len(lines)
 
-    def copy_window(self, measurement: str, field_types: dict, start: int) -> int:
-        """Stream one window out of 1.x (chunked) into 2.x in batches of ``batch_size`` lines."""
+    def copy_window(self, measurement: str, field_types: dict, start: int, low: int | None = None,
+                    high: int | None = None) -> int:
+        """Stream one window out of 1.x (chunked) into 2.x in batches of ``batch_size`` lines.
+
+        ``low``/``high`` clip the window to the range being copied (a ``start`` or ``stop`` that is
+        not on a window boundary).
+        """
+        begin = start if low is None else max(start, low)
+        end = start + self.window_ns if high is None else min(start + self.window_ns, high)
         statement = "SELECT * FROM %s WHERE time >= %d AND time < %d GROUP BY *" % (
-            self._from(measurement), start, start + self.window_ns)
+            self._from(measurement), begin, end)
         batch: list[str] = []
         written = 0
         for s in self.source.stream(statement, self.database, chunk_size=self.chunk_size):

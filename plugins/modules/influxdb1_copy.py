@@ -271,7 +271,7 @@ def ensure(module, source, target=None):
         if todo and not module.check_mode:
             types = copier.source.field_types(params["database"], params["retention_policy"], name)
             for window in todo:
-                written += copier.copy_window(name, types, window)
+                written += copier.copy_window(name, types, window, plan["low"], plan["high"])
             have = copier.target_counts(name, plan["low"], plan["high"])
             wrong = [w for w in todo if have.get(w) != plan["want"][w]]
             if wrong:

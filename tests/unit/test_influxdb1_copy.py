@@ -172,3 +172,18 @@ def test_a_missing_bucket_fails_but_counts_as_empty_in_check_mode():
         run(fake2)
     found, _fake1 = run(fake2, check_mode=True)
     assert found["changed"] and found["windows_copied"] == 2 and writes(fake2) == []
+
+
+def test_a_start_inside_a_window_clips_the_copy_and_keys_counts_by_boundary():
+    fake1 = FakeInfluxQL({})
+    body = json.dumps({"results": [{"statement_id": 0, "series": [{"name": "cpu", "tags": {"host": "a"},
+                                                                  "columns": ["time", "f"], "values": [[T0 + 2, 2.5]]}]}]})
+    fake1.answers["SELECT * FROM %s WHERE time >= %d AND time < %d GROUP BY *" % (FROM, T0 + 2, T0 + H)] = \
+        Response(200, {"Content-Type": "application/json"}, body.encode())
+    # Flux labels a window that the range starts inside with the range start: it is the same window.
+    fake2 = target([(T0 + 2, 1), (T0 + H, 3)])
+    target_client = InfluxDB2Client("http://influx2.test:8086", token="t0ken", transport=fake2, sleep=lambda _s: None)
+    copier = WindowCopier(client(fake1), target_client, "acme", "db", "one-week.v2", "db/one-week.v2", H)
+    assert copier.target_counts("cpu", T0 + 2, T0 + 2 * H) == {T0: 1, T0 + H: 3}
+    assert copier.copy_window("cpu", {"f": "float"}, T0, low=T0 + 2, high=T0 + 2 * H) == 1
+    assert writes(fake2)[0].body.decode() == "cpu,host=a f=2.5 %d" % (T0 + 2)
