@@ -6,7 +6,7 @@ import json
 
 import pytest
 from influxdb2_support import ORG_ID, FakeInflux, FakeModule, bucket, org, reply
-from test_influxdb1 import FakeInfluxQL, client, result, series
+from test_influxdb1_client import FakeInfluxQL, client, result, series
 
 from ansible_collections.tickstack.influx.plugins.module_utils.errors import InvalidInput, OperationFailed
 from ansible_collections.tickstack.influx.plugins.module_utils.http_client import Response
