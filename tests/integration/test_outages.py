@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import os
 import re
 import socket
 import threading
@@ -44,6 +45,8 @@ SETTLE = 60.0
 
 COUNTER_SCRIPT = """#!/bin/sh
 # One tick: bump the counter, print {series} points stamped {base} + counter seconds (ns precision).
+# Nothing once the test run is gone (a killed pytest leaves its servers running).
+kill -0 {owner} 2>/dev/null || exit 0
 dir={dir}
 [ -e "$dir/paused" ] && exit 0
 n=$(cat "$dir/counter" 2>/dev/null || echo 0)
@@ -212,7 +215,8 @@ def stack(request, tmp_path_factory, run_playbook) -> Stack:
     script = counter.directory / "tick.sh"
     # An hour back, so that no point is ever in the future of a range() that stops at now.
     base = int(time.time()) - 3600
-    script.write_text(COUNTER_SCRIPT.format(dir=counter.directory, base=base, series=SERIES, measurement=MEASUREMENT))
+    script.write_text(COUNTER_SCRIPT.format(dir=counter.directory, base=base, series=SERIES, measurement=MEASUREMENT,
+                                            owner=os.getpid()))
 
     config = root / "telegraf.conf"
     run_playbook(PLAYBOOKS / "outage_telegraf_conf.yml", extra_vars={
