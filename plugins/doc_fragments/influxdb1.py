@@ -5,13 +5,12 @@
 
 from __future__ import annotations
 
-from ansible_collections.tickstack.influx.plugins.doc_fragments.attributes import variants
-
 
 class ModuleDocFragment(object):
 
-    # Connection options of every influxdb1_* module (module_utils/influxdb1.py influxdb1_argument_spec).
-    DOCUMENTATION, STATE, INFO = variants(r"""
+    # Connection options of every influxdb1_* module (module_utils/influxdb1.py influxdb1_argument_spec);
+    # modules extend it after tickstack.influx.attributes (or .info_module) and before tickstack.influx.tls.
+    DOCUMENTATION = r"""
 options:
   url:
     description:
@@ -30,23 +29,6 @@ options:
       - Password of O(username).
       - If not set, the environment variable E(INFLUX_PASSWORD) is used.
     type: str
-  validate_certs:
-    description:
-      - Verify the server's TLS certificate. Only set to V(false) on trusted test networks.
-    type: bool
-    default: true
-  ca_path:
-    description:
-      - PEM file of the certificate authority that signed the server's certificate.
-    type: path
-  client_cert:
-    description:
-      - PEM file of a client certificate for mutual TLS.
-    type: path
-  client_key:
-    description:
-      - PEM file of the private key for O(client_cert).
-    type: path
   timeout:
     description:
       - Seconds to wait for each HTTP response. Reads are retried on connection errors, HTTP 429 and 5xx.
@@ -57,4 +39,10 @@ notes:
     C(delegate_to)); they need only the Python standard library there.
   - Set the connection options once for all of them with C(module_defaults) and the
     C(group/tickstack.influx.influxdb1) action group.
-""", "influxdb1")
+attributes:
+  action_group:
+    description: Use C(group/tickstack.influx.influxdb1) in C(module_defaults) to set the connection options once.
+    support: full
+    membership:
+      - tickstack.influx.influxdb1
+"""

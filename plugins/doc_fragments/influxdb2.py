@@ -7,7 +7,10 @@ from __future__ import annotations
 
 
 class ModuleDocFragment(object):
-    """Connection options shared by every influxdb2_* module (see module_utils/influxdb2.py)."""
+    """Connection options shared by every influxdb2_* module (see module_utils/influxdb2.py).
+
+    Modules extend it after ``tickstack.influx.attributes`` (or ``.info_module``) and before ``tickstack.influx.tls``.
+    """
 
     DOCUMENTATION = r"""
 options:
@@ -35,23 +38,6 @@ options:
       - ID of the organization the module works in (16 hexadecimal digits).
       - If not set, the environment variable E(INFLUX_ORG_ID) is used.
     type: str
-  validate_certs:
-    description:
-      - Verify the server's TLS certificate. Only set to V(false) on trusted test networks.
-    type: bool
-    default: true
-  ca_path:
-    description:
-      - PEM file of the certificate authority that signed the server's certificate.
-    type: path
-  client_cert:
-    description:
-      - PEM file of a client certificate for mutual TLS.
-    type: path
-  client_key:
-    description:
-      - PEM file of the private key for O(client_cert).
-    type: path
   timeout:
     description:
       - Seconds to wait for each HTTP response. Idempotent requests are retried on connection errors,
@@ -64,15 +50,6 @@ notes:
   - Set the connection options once for all of them with C(module_defaults) and the
     C(group/tickstack.influx.influxdb2) action group.
 attributes:
-  check_mode:
-    description:
-      - Can run in check mode and predicts exactly whether a real run would change something, without
-        writing anything.
-    support: full
-  diff_mode:
-    description:
-      - Returns the before and after values of the fields that change; secrets are shown masked.
-    support: full
   action_group:
     description: Use C(group/tickstack.influx.influxdb2) in C(module_defaults) to set the connection options once.
     support: full

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 class ModuleDocFragment(object):
 
-    # Connection options of every kapacitor_* module (module_utils/kapacitor.py kapacitor_argument_spec).
+    # Connection options of every kapacitor_* module (module_utils/kapacitor.py kapacitor_argument_spec);
+    # modules extend it after tickstack.influx.attributes (or .info_module) and before tickstack.influx.tls.
     DOCUMENTATION = r"""
 options:
   url:
@@ -32,23 +33,9 @@ options:
     type: str
   validate_certs:
     description:
-      - Verify the server's TLS certificate when O(url) is C(https://).
+      - Verify Kapacitor's TLS certificate when O(url) is C(https://).
       - If not set, E(KAPACITOR_UNSAFE_SSL=true) (the C(kapacitor) CLI's variable) turns verification off.
       - Only set this to V(false) on personally controlled hosts with self-signed certificates.
-    type: bool
-    default: true
-  ca_path:
-    description:
-      - PEM file of the CA that signed Kapacitor's certificate.
-    type: path
-  client_cert:
-    description:
-      - PEM client certificate for mutual TLS.
-    type: path
-  client_key:
-    description:
-      - PEM private key of O(client_cert).
-    type: path
   timeout:
     description:
       - Seconds to wait for each HTTP response.
@@ -59,15 +46,6 @@ notes:
     C(module_defaults) can set the connection options once for a play.
   - The modules run on the managed node with the Python standard library only.
 attributes:
-  check_mode:
-    description:
-      - Can run in check mode and predicts exactly whether a real run would change something, without
-        writing anything.
-    support: full
-  diff_mode:
-    description:
-      - Returns the before and after values of the fields that change; secrets are shown masked.
-    support: full
   action_group:
     description: Use C(group/tickstack.influx.kapacitor) in C(module_defaults) to set the connection options once.
     support: full

@@ -29,8 +29,7 @@ description:
     retention are refused by InfluxDB 2.
 author:
   - tickstack.influx contributors (@tickstack)
-extends_documentation_fragment:
-  - tickstack.influx.influxdb1
+extends_documentation_fragment: [tickstack.influx.attributes, tickstack.influx.influxdb1, tickstack.influx.tls]
 options:
   database:
     description: The 1.x database to copy from.

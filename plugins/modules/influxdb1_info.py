@@ -19,8 +19,7 @@ description:
     and their retention policies, that it may read or write.
 author:
   - tickstack.influx contributors (@tickstack)
-extends_documentation_fragment:
-  - tickstack.influx.influxdb1.info
+extends_documentation_fragment: [tickstack.influx.attributes.info_module, tickstack.influx.influxdb1, tickstack.influx.tls]
 options:
   gather:
     description:

@@ -15,8 +15,7 @@ description:
   - Retention and shard-group durations are compared in seconds, so V(30d) and V(720h) are the same.
 author:
   - tickstack.influx contributors (@tickstack)
-extends_documentation_fragment:
-  - tickstack.influx.influxdb2
+extends_documentation_fragment: [tickstack.influx.attributes, tickstack.influx.influxdb2, tickstack.influx.tls]
 options:
   name:
     description:

@@ -25,8 +25,7 @@ description:
     when there is no other one (the module then warns and leaves it).
 author:
   - tickstack.influx contributors (@tickstack)
-extends_documentation_fragment:
-  - tickstack.influx.influxdb2
+extends_documentation_fragment: [tickstack.influx.attributes, tickstack.influx.influxdb2, tickstack.influx.tls]
 options:
   database:
     description:

@@ -17,9 +17,7 @@ description:
     are returned, otherwise those of every organization the token can see.
 author:
   - tickstack.influx contributors (@tickstack)
-extends_documentation_fragment:
-  - tickstack.influx.attributes.info_module
-  - tickstack.influx.influxdb2
+extends_documentation_fragment: [tickstack.influx.attributes.info_module, tickstack.influx.influxdb2, tickstack.influx.tls]
 options:
   gather:
     description:

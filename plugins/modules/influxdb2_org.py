@@ -14,8 +14,7 @@ description:
   - Create, update and delete an organization in InfluxDB 2, identified by its name.
 author:
   - tickstack.influx contributors (@tickstack)
-extends_documentation_fragment:
-  - tickstack.influx.influxdb2
+extends_documentation_fragment: [tickstack.influx.attributes, tickstack.influx.influxdb2, tickstack.influx.tls]
 options:
   name:
     description:

@@ -20,8 +20,7 @@ description:
     other modules can use it; without it the server generates one, which is returned once.
 author:
   - tickstack.influx contributors (@tickstack)
-extends_documentation_fragment:
-  - tickstack.influx.influxdb2
+extends_documentation_fragment: [tickstack.influx.attributes, tickstack.influx.influxdb2, tickstack.influx.tls]
 options:
   username:
     description:

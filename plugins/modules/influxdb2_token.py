@@ -22,8 +22,7 @@ description:
     Register the result of the run that creates the token (with C(no_log)), or use O(rotate) to get a new one.
 author:
   - tickstack.influx contributors (@tickstack)
-extends_documentation_fragment:
-  - tickstack.influx.influxdb2
+extends_documentation_fragment: [tickstack.influx.attributes, tickstack.influx.influxdb2, tickstack.influx.tls]
 options:
   description:
     description:

@@ -20,8 +20,7 @@ description:
     O(password); RV(replaced) says so.
 author:
   - tickstack.influx contributors (@tickstack)
-extends_documentation_fragment:
-  - tickstack.influx.influxdb2
+extends_documentation_fragment: [tickstack.influx.attributes, tickstack.influx.influxdb2, tickstack.influx.tls]
 options:
   state:
     description:

@@ -14,9 +14,7 @@ description:
     and execution statistics), its templates, and its alert topics with their handlers.
 author:
   - tickstack.influx contributors (@tickstack)
-extends_documentation_fragment:
-  - tickstack.influx.attributes.info_module
-  - tickstack.influx.kapacitor
+extends_documentation_fragment: [tickstack.influx.attributes.info_module, tickstack.influx.kapacitor, tickstack.influx.tls]
 options:
   gather:
     description:

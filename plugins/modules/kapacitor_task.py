@@ -20,8 +20,7 @@ description:
     definition is valid but cannot start), the previous task is put back as it was.
 author:
   - tickstack.influx contributors (@tickstack)
-extends_documentation_fragment:
-  - tickstack.influx.kapacitor
+extends_documentation_fragment: [tickstack.influx.attributes, tickstack.influx.kapacitor, tickstack.influx.tls]
 options:
   id:
     description:

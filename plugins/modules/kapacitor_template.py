@@ -18,8 +18,7 @@ description:
     template's previous script back too, so that a failed update leaves nothing changed.
 author:
   - tickstack.influx contributors (@tickstack)
-extends_documentation_fragment:
-  - tickstack.influx.kapacitor
+extends_documentation_fragment: [tickstack.influx.attributes, tickstack.influx.kapacitor, tickstack.influx.tls]
 options:
   id:
     description:

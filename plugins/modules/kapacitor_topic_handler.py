@@ -15,8 +15,7 @@ description:
   - Kapacitor creates the topic with its first handler.
 author:
   - tickstack.influx contributors (@tickstack)
-extends_documentation_fragment:
-  - tickstack.influx.kapacitor
+extends_documentation_fragment: [tickstack.influx.attributes, tickstack.influx.kapacitor, tickstack.influx.tls]
 options:
   state:
     description:
