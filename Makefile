@@ -22,7 +22,8 @@ export PATH := $(abspath $(BIN)):$(PATH)
 help:
 	@echo "make demo       build or reuse the artifacts, start containers, converge the stack"
 	@echo "make demo-down  remove the demo containers"
-	@echo "make test       every gate CI runs: lint, sanity, unit, smoke, integration, molecule"
+	@echo "make test       every gate CI runs: lint, sanity, unit, smoke, integration, faults, molecule"
+	@echo "make bench      benchmarks (outside make test): they print numbers"
 	@echo "make artifacts  build the real binaries into $$TICKSTACK_ARTIFACTS"
 
 $(VENV)/.stamp: tests/requirements.txt
