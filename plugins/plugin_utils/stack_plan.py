@@ -33,7 +33,7 @@ The rules, in the order the role relies on them:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from ansible_collections.tickstack.influx.plugins.module_utils.tickscript import scan
@@ -124,18 +124,25 @@ def stack_name_errors(stack_name: Any) -> list[str]:
     return errors
 
 
+def _entries(entries: Sequence[Any] | None, variable: str, key: str, what: str, errors: _Errors
+             ) -> Iterator[tuple[int, str, Mapping[str, Any], str]]:
+    """(index, where, entry, its key) of each entry of a model list with a non-empty ``key``; errors for the others."""
+    for index, entry in enumerate(entries or []):
+        where = "%s[%d]" % (variable, index)
+        if isinstance(entry, Mapping) and str(entry.get(key) or "").strip():
+            yield index, where, entry, str(entry[key])
+        else:
+            errors.add(where, "needs %s, got %r." % (what, entry))
+
+
 # --- databases ------------------------------------------------------------------------------------
 
 def normalize_databases(entries: Sequence[Any] | None, errors: _Errors) -> list[dict[str, Any]]:
     """tickstack_databases with retention_policy, bucket and default filled in; bad entries dropped."""
     databases: list[dict[str, Any]] = []
     first_at: dict[Pair, int] = {}
-    for index, entry in enumerate(entries or []):
-        where = "tickstack_databases[%d]" % index
-        if not isinstance(entry, Mapping) or not str(entry.get("database") or "").strip():
-            errors.add(where, "needs a database (the 1.x database name TICKscripts use), got %r." % (entry,))
-            continue
-        database = str(entry["database"])
+    for index, where, entry, database in _entries(entries, "tickstack_databases", "database",
+                                                  "a database (the 1.x database name TICKscripts use)", errors):
         rp = str(entry.get("retention_policy") or "autogen")
         default = _as_bool(entry.get("default", False))
         if default is None:
@@ -293,12 +300,7 @@ def plan_tasks(tasks: Sequence[Any] | None, templates: Mapping[str, Mapping[str,
     planned: list[dict[str, Any]] = []
     role_tasks: list[dict[str, Any]] = []
     seen: dict[str, int] = {}
-    for index, task in enumerate(tasks or []):
-        where = "tickstack_kapacitor_tasks[%d]" % index
-        if not isinstance(task, Mapping) or not str(task.get("id") or "").strip():
-            errors.add(where, "needs an id, got %r." % (task,))
-            continue
-        task_id = str(task["id"])
+    for index, _where, task, task_id in _entries(tasks, "tickstack_kapacitor_tasks", "id", "an id", errors):
         label = "Kapacitor task '%s'" % task_id
         if task_id in seen:
             errors.add(label, "is listed twice (tickstack_kapacitor_tasks[%d] and [%d]); give each task a unique id."
