@@ -54,6 +54,15 @@ docker:
 images:
 	@tools/docker.sh images
 
+# Start building the Molecule images in the background while the artifacts compile (debootstrap is
+# mostly network and disk, the Go and Rust builds are CPU): on a cold machine this overlaps about
+# 7 minutes. `images` later waits for it through docker.sh's lock and then reuses what it built.
+.PHONY: images-background
+images-background: docker
+	@mkdir -p $(TICKSTACK_CACHE)/logs
+	@echo "== images: building in the background (log: $(TICKSTACK_CACHE)/logs/images-background.log)"
+	@nohup tools/docker.sh images >$(TICKSTACK_CACHE)/logs/images-background.log 2>&1 &
+
 mirror: docker
 	@tools/mirror.sh start
 
@@ -98,7 +107,7 @@ faults: venv artifacts
 molecule: venv artifacts images mirror
 	@echo "== molecule"; $(BIN)/molecule test --all
 
-test: venv artifacts lint sanity docs unit collection ee smoke integration faults molecule
+test: venv images-background artifacts lint sanity docs unit collection ee smoke integration faults molecule
 	@echo "make test: all gates passed"
 
 demo: venv artifacts images mirror

@@ -64,6 +64,14 @@ ensure_debootstrap() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
 }
 
+# One image build at a time (make test starts one in the background; a second caller waits for it,
+# then finds the images built and reuses them).
+lock_images() {
+  mkdir -p "$cache"
+  exec 8>"$cache/images.lock"
+  flock 8
+}
+
 unmount_below() {
   local root=$1 target
   findmnt -rn -o TARGET | awk -v root="$root/" 'index($0, root) == 1' | sort -r |
@@ -115,10 +123,12 @@ case "$cmd" in
   images)
     ensure_engine
     suites=("$@"); [ ${#suites[@]} -gt 0 ] || read -r -a suites <<<"$DEBIAN_SUITES"
+    lock_images
     for s in "${suites[@]}"; do ensure_image "$s"; done ;;
   all)
     ensure_engine
     read -r -a suites <<<"$DEBIAN_SUITES"
+    lock_images
     for s in "${suites[@]}"; do ensure_image "$s"; done ;;
   *) die "usage: $0 engine|images [suite...]|all" ;;
 esac
