@@ -44,6 +44,7 @@ ARTIFACTS = Path(os.environ.get("TICKSTACK_ARTIFACTS", CACHE / "artifacts"))
 def tarball(product: str, version: str) -> Path:
     names = {
         "influxdb": f"influxdb/releases/influxdb2-{version}_linux_amd64.tar.gz",
+        "influxdb1": f"influxdb/releases/influxdb-{version}_linux_amd64.tar.gz",
         "influx-cli": f"influxdb/releases/influxdb2-client-{version}-linux-amd64.tar.gz",
         "kapacitor": f"kapacitor/releases/kapacitor-{version}_linux_amd64.tar.gz",
         "telegraf": f"telegraf/releases/telegraf-{version}_linux_amd64.tar.gz",
@@ -297,7 +298,7 @@ INFLUXDB1_ADMIN = ("admin", "tickstack-1x-admin-password")
 
 
 def influxdb1_tarball(version: str) -> Path:
-    return ARTIFACTS / "influxdb" / "releases" / f"influxdb-{version}_linux_amd64.tar.gz"
+    return tarball("influxdb1", version)
 
 
 def influxdb1_built() -> bool:
@@ -306,21 +307,12 @@ def influxdb1_built() -> bool:
 
 def influxdb1_binary(version: str, name: str) -> Path | None:
     """``name`` (influxd, influx, influx_inspect) from the 1.x tarball, unpacked once by checksum."""
-    tar = influxdb1_tarball(version)
-    if not tar.exists():
+    top = unpacked("influxdb1", version)
+    if top is None:
         return None
-    digest = (tar.parent / (tar.name + ".sha256")).read_text().split()[0][:16]
-    dest = CACHE / "unpacked" / f"influxdb1-{version}-{digest}"
-    if not (dest / ".complete").exists():
-        shutil.rmtree(dest, ignore_errors=True)
-        dest.mkdir(parents=True)
-        with tarfile.open(tar) as tf:
-            tf.extractall(dest, filter="tar")
-        (dest / ".complete").touch()
-    (top,) = [p for p in dest.iterdir() if p.is_dir()]
     found = top / "usr" / "bin" / name
     if not found.exists():
-        raise FileNotFoundError(f"{name} not found in {tar}")
+        raise FileNotFoundError(f"{name} not found in {influxdb1_tarball(version)}")
     return found
 
 
