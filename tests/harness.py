@@ -197,7 +197,8 @@ class InfluxDB:
         return status, body if isinstance(body, str) else json.dumps(body)
 
 
-def start_influxdb(version: str, workdir: Path, onboard: bool = True) -> InfluxDB:
+def start_influxdb(version: str, workdir: Path, onboard: bool = True, bucket: str = "telegraf") -> InfluxDB:
+    """A fresh influxd on a free loopback port; ``bucket`` names the bucket onboarding creates."""
     influxd = binary("influxdb", version, "influxd")
     if influxd is None:
         raise FileNotFoundError(f"InfluxDB {version} was not built: run `make artifacts`")
@@ -208,7 +209,8 @@ def start_influxdb(version: str, workdir: Path, onboard: bool = True) -> InfluxD
             "--sqlite-path", str(workdir / "influxd.sqlite"), "--reporting-disabled",
             "--log-level", "warn"]
     proc = start("influxd", argv, workdir, env={"INFLUXD_CONFIG_PATH": str(workdir)})
-    server = InfluxDB(version=version, url=f"http://127.0.0.1:{port}", process=proc, workdir=workdir)
+    server = InfluxDB(version=version, url=f"http://127.0.0.1:{port}", process=proc, workdir=workdir,
+                      bucket=bucket)
     wait_for(lambda: http("GET", f"{server.url}/health", timeout=2)[0] == 200,
              f"influxd {version}", proc=proc.proc, log=proc.log)
     if onboard:

@@ -22,10 +22,9 @@ def bucket_for(db: str, rp: str) -> str:
 @pytest.fixture(scope="module")
 def influxdb(request, tmp_path_factory):
     """A fresh InfluxDB 2 whose setup bucket is not named like a 1.x database (telegraf is one here)."""
-    server = start_influxdb(VERSIONS["INFLUXDB_VERSION"], tmp_path_factory.mktemp("influxdb2-migrate"), onboard=False)
+    server = start_influxdb(VERSIONS["INFLUXDB_VERSION"], tmp_path_factory.mktemp("influxdb2-migrate"), bucket="setup")
     request.addfinalizer(server.process.stop)
-    server.bucket = "setup"
-    return server.onboard()
+    return server
 
 
 @pytest.fixture(scope="module")

@@ -15,10 +15,9 @@ PLAYBOOK = REPO / "playbooks" / "migrate.yml"
 
 @pytest.fixture(scope="module")
 def influxdb(request, tmp_path_factory):
-    server = start_influxdb(VERSIONS["INFLUXDB_VERSION"], tmp_path_factory.mktemp("influxdb2-playbook"), onboard=False)
+    server = start_influxdb(VERSIONS["INFLUXDB_VERSION"], tmp_path_factory.mktemp("influxdb2-playbook"), bucket="setup")
     request.addfinalizer(server.process.stop)
-    server.bucket = "setup"
-    return server.onboard()
+    return server
 
 
 def changed(proc) -> int:
