@@ -92,6 +92,11 @@ def quote_ident(name: str) -> str:
     return '"%s"' % str(name).replace("\\", "\\\\").replace('"', '\\"')
 
 
+def quote_string(text: str) -> str:
+    """``text`` as a single-quoted InfluxQL string literal."""
+    return "'%s'" % str(text).replace("\\", "\\\\").replace("'", "\\'")
+
+
 def qualified(database: str, retention_policy: str, measurement: str) -> str:
     return ".".join(quote_ident(part) for part in (database, retention_policy, measurement))
 
@@ -240,6 +245,12 @@ class InfluxDB1Client(object):
         resp = self.http.request("GET", "/query", query=query, expect=(200, 400))
         return self._series(resp, statement)
 
+    def execute(self, statement: str, database: str | None = None) -> list[dict]:
+        """Run a statement that changes the server (POST, as 1.x requires; not retried)."""
+        resp = self.http.request("POST", "/query", query={"q": statement, "db": database}, expect=(200, 400),
+                                 idempotent=False)
+        return self._series(resp, statement)
+
     def _series(self, resp, statement):
         data = resp.json_object()
         results = data.get("results")
@@ -313,6 +324,16 @@ class InfluxDB1Client(object):
     def subscriptions(self) -> list[dict]:
         found = self.query("SHOW SUBSCRIPTIONS")
         return [subscription_summary(s.get("name"), row) for s in found for row in rows(s)]
+
+    def drop_subscription(self, name: str, database: str, retention_policy: str) -> None:
+        self.execute("DROP SUBSCRIPTION %s ON %s.%s" % (quote_ident(name), quote_ident(database),
+                                                        quote_ident(retention_policy)))
+
+    def create_subscription(self, name: str, database: str, retention_policy: str, mode: str,
+                            destinations: list[str]) -> None:
+        self.execute("CREATE SUBSCRIPTION %s ON %s.%s DESTINATIONS %s %s" % (
+            quote_ident(name), quote_ident(database), quote_ident(retention_policy), mode,
+            ", ".join(quote_string(d) for d in destinations)))
 
     def measurements(self, database: str) -> list[str]:
         """Measurement names of a database (1.x keeps them per database; an RP may hold only some)."""
