@@ -17,7 +17,7 @@ import time
 from http.client import HTTPException
 from ssl import SSLError
 from urllib.error import HTTPError, URLError
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urljoin, urlsplit, urlunsplit
 
 from ansible.module_utils.urls import ConnectionError as UrlsConnectionError
 from ansible.module_utils.urls import open_url
@@ -28,6 +28,8 @@ from ansible_collections.tickstack.influx.plugins.module_utils.errors import Tic
 EXCERPT_CHARS = 120
 # Pagination stops here with an error instead of fetching forever from a server that ignores offset.
 MAX_PAGES = 100
+# Same-origin redirects followed for one request before it fails (a loop would otherwise never end).
+MAX_REDIRECTS = 5
 
 
 class ApiError(TickstackError):
@@ -106,6 +108,14 @@ class ServerError(ApiError):
     """5xx."""
 
 
+class RedirectRefused(ApiError):
+    """A 3xx the client will not follow: to another origin (scheme, host or port), which would receive
+    the token or password, or one that would change the method (a POST turned into a GET)."""
+
+    default_hint = ("set the url option to the address the server redirects to; a redirect to another origin "
+                    "is a misconfigured proxy or an attack, and credentials are never sent along")
+
+
 class UnexpectedResponse(ApiError):
     """A success status whose body is not what the API sends: not JSON, truncated, or the wrong shape
     (an HTML page from a proxy, a list where an object belongs). ``message`` quotes a short excerpt."""
@@ -130,6 +140,8 @@ _STATUS_ERRORS = {
 }
 
 RETRY_STATUSES = frozenset((429, 500, 502, 503, 504))
+REDIRECT_STATUSES = frozenset((301, 302, 303, 307, 308))
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 IDEMPOTENT_METHODS = frozenset(("GET", "HEAD", "PUT", "DELETE", "OPTIONS"))
 
 
@@ -213,7 +225,9 @@ def urls_transport(method, url, headers, data, options):
     """Send one request with ``ansible.module_utils.urls.open_url``; return a :class:`Response`.
 
     HTTP error statuses are returned as responses, not raised: the client maps them.
-    Network failures raise :class:`ServerUnreachable`.
+    Network failures raise :class:`ServerUnreachable`. Redirects are never followed here: ``open_url``
+    would resend the ``Authorization`` header (token or basic auth) to whatever host the ``Location``
+    names, so a 3xx comes back as a response and :meth:`HttpClient.request` applies the redirect policy.
     """
     try:
         resp = open_url(
@@ -229,7 +243,7 @@ def urls_transport(method, url, headers, data, options):
             url_username=options.get("url_username"),
             url_password=options.get("url_password"),
             force_basic_auth=bool(options.get("url_username")),
-            follow_redirects="safe",
+            follow_redirects="none",
             use_proxy=options.get("use_proxy", True),
         )
         return Response(resp.getcode(), dict(resp.headers.items()), resp.read())
@@ -246,6 +260,58 @@ def urls_transport(method, url, headers, data, options):
     except (URLError, UrlsConnectionError, SSLError, socket.error, socket.timeout) as e:
         reason = getattr(e, "reason", None) or e
         raise ServerUnreachable("cannot connect: %s" % reason, method=method, url=url) from e
+
+
+def origin(url):
+    """``(scheme, host, port)`` of ``url``, the default port filled in; None when the URL has no usable
+    origin (no host, or a port that is not a number)."""
+    try:
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        port = parts.port or _DEFAULT_PORTS.get(scheme)
+    except ValueError:
+        return None
+    if not parts.hostname or scheme not in _DEFAULT_PORTS:
+        return None
+    return scheme, parts.hostname.lower(), port
+
+
+def redact_url(url):
+    """``url`` without its userinfo (``user:password@``), for messages."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparsable url>"
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, parts.query, parts.fragment))
+
+
+def redirect_target(method, url, resp):
+    """The URL a 3xx reply to ``method url`` may be followed to, or raise :class:`RedirectRefused`.
+
+    The policy: follow only within the origin (same scheme, host and port), where the credentials were
+    meant to go; a redirect anywhere else is refused before any byte is sent there, because following
+    it would hand the ``Authorization`` header (or the URL's userinfo) to another server. A 301, 302 or
+    303 answering anything but GET or HEAD is refused too: clients turn it into a GET, which would
+    silently drop the change that was asked for.
+    """
+    location = resp.headers.get("location")
+    if not location:
+        raise RedirectRefused("HTTP %d redirect without a Location header" % resp.status,
+                              status=resp.status, method=method, url=redact_url(url))
+    target = urljoin(url, location.strip())
+    shown = (redact_url(url), redact_url(target))
+    here, there = origin(url), origin(target)
+    if there is None or there != here:
+        raise RedirectRefused("refused to follow the redirect from %s to %s: another origin (scheme, host or "
+                              "port), which would receive the credentials" % shown,
+                              status=resp.status, method=method, url=shown[0])
+    if resp.status in (301, 302, 303) and method not in ("GET", "HEAD"):
+        raise RedirectRefused("refused to follow the HTTP %d redirect from %s to %s: it would turn the %s into "
+                              "a GET" % ((resp.status,) + shown + (method,)),
+                              status=resp.status, method=method, url=shown[0])
+    return target
 
 
 def _server_message(body_text):
@@ -346,13 +412,12 @@ class HttpClient(object):
         for attempt in range(attempts):
             last = attempt == attempts - 1
             try:
-                resp = self.transport(method, url, headers, data, self.options)
+                resp = self._exchange(method, url, headers, data, expect)
             except ServerUnreachable:
                 if last:
                     raise
                 self._pause(attempt, None)
                 continue
-            resp.method, resp.url = method, url
             if resp.status in RETRY_STATUSES and not last:
                 self._pause(attempt, resp)
                 continue
@@ -362,6 +427,17 @@ class HttpClient(object):
                 return resp
             raise self._error(method, url, resp)
         raise ServerUnreachable("no response after %d attempts" % attempts, method=method, url=url)  # pragma: no cover
+
+    def _exchange(self, method, url, headers, data, expect):
+        """One request and the same-origin redirects it gets (see :func:`redirect_target`)."""
+        for _hop in range(MAX_REDIRECTS + 1):
+            resp = self.transport(method, url, headers, data, self.options)
+            resp.method, resp.url = method, url
+            if resp.status not in REDIRECT_STATUSES or (expect is not None and resp.status in expect):
+                return resp
+            url = redirect_target(method, url, resp)
+        raise RedirectRefused("more than %d redirects" % MAX_REDIRECTS, status=resp.status, method=method,
+                              url=redact_url(url))
 
     def _pause(self, attempt, resp):
         delay = self.backoff * (2 ** attempt)
