@@ -8,19 +8,29 @@ from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.tickstack.influx.plugins.plugin_utils.migrate_plan import build_plan, summary
+from ansible_collections.tickstack.influx.plugins.plugin_utils.migrate_plan import build_plan, kapacitor_model, summary
 
 
-def migrate_plan(info: Any, model: Any = None) -> dict[str, Any]:
+def migrate_plan(info: Any, model: Any = None, kapacitor: Any = None, telegraf_database: str = "telegraf",
+                 telegraf_retention_policy: str = "autogen") -> dict[str, Any]:
     if not isinstance(info, dict):
         raise AnsibleFilterError("migrate_plan: the input must be the result of tickstack.influx.influxdb1_info")
     if model is not None and not isinstance(model, dict):
         raise AnsibleFilterError("migrate_plan: model must be a dict (databases, skip_databases, skip_users)")
+    if kapacitor is not None and not isinstance(kapacitor, dict):
+        raise AnsibleFilterError("migrate_plan: kapacitor must be the result of tickstack.influx.kapacitor_info")
     try:
         plan = build_plan(info, model)
+        plan["summary"] = summary(plan)
+        if kapacitor is not None:
+            plan["kapacitor"] = kapacitor_model(plan, kapacitor.get("tasks") or [], telegraf_database,
+                                                telegraf_retention_policy)
+            plan["summary"] += ["kapacitor task %s (%s) -> InfluxDB 2%s" % (
+                t["id"], t.get("type") or "?", ", proven after" if t["id"] in plan["kapacitor"]["running"] else "")
+                for t in plan["kapacitor"]["kapacitor_tasks"]]
+            plan["summary"] += ["note: %s" % n for n in plan["kapacitor"]["notes"]]
     except ValueError as e:
         raise AnsibleFilterError(str(e)) from e
-    plan["summary"] = summary(plan)
     return plan
 
 

@@ -28,8 +28,9 @@ Pure Python on the controller, unit-tested in tests/unit/test_migrate_plan.py. T
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import quote
 
 from ansible_collections.tickstack.influx.plugins.module_utils.errors import InvalidInput
 from ansible_collections.tickstack.influx.plugins.module_utils.influxdb2 import (
@@ -37,6 +38,7 @@ from ansible_collections.tickstack.influx.plugins.module_utils.influxdb2 import 
     parse_duration,
     validate_bucket_name,
 )
+from ansible_collections.tickstack.influx.plugins.module_utils.tickscript import script_dbrps
 
 AUTOGEN = "autogen"
 V1_AUTH_DESCRIPTION = "tickstack:migrate:%s"
@@ -240,6 +242,98 @@ def summary(plan: Mapping[str, Any]) -> list[str]:
     return lines + ["note: %s" % note for note in plan["notes"]]
 
 
+def _task_for_stack(task: Mapping[str, Any]) -> dict[str, Any]:
+    """A task read from Kapacitor as the stack role's tickstack_kapacitor_tasks entry (same script, status)."""
+    entry: dict[str, Any] = {"id": task["id"], "script": task["script"], "type": task.get("type") or None,
+                             "status": task.get("status") or "enabled"}
+    # Kapacitor refuses dbrps given with a task whose script has dbrp statements.
+    if not script_dbrps(task["script"]):
+        entry["dbrps"] = [{"db": d["db"], "rp": d["rp"]} for d in task.get("dbrps") or []]
+    if task.get("vars"):
+        entry["vars"] = dict(task["vars"])
+    return {k: v for k, v in entry.items() if v is not None}
+
+
+def kapacitor_model(plan: Mapping[str, Any], tasks: Sequence[Mapping[str, Any]] | None,
+                    telegraf_database: str = "telegraf", telegraf_retention_policy: str = AUTOGEN) -> dict[str, Any]:
+    """The stack role's model for the migrated server and the tasks that run in Kapacitor.
+
+    ``tasks`` is ``kapacitor_info``'s ``tasks`` (with scripts). The stack role then makes Kapacitor's
+    token from what these scripts read and write (its one lexer and rules), points Kapacitor's
+    ``[[influxdb]]`` at InfluxDB 2 with ``disable-subscriptions = true``, and has Telegraf write to
+    Kapacitor's write API under ``telegraf_database``/``telegraf_retention_policy``: the stream
+    tasks' data, which 1.x sent through its subscriptions.
+
+    Returns ``databases`` (tickstack_databases), ``kapacitor_tasks`` (tickstack_kapacitor_tasks),
+    ``running`` (IDs of the tasks enabled and executing now: the ones to prove afterwards) and ``notes``.
+    Raises :class:`InvalidInput` when a stream task reads a DBRP Telegraf cannot feed, or a task uses
+    a DBRP the plan does not migrate.
+    """
+    databases = [{"database": b["database"], "retention_policy": b["retention_policy"], "bucket": b["name"],
+                  "retention": b["retention"], "description": b["description"],
+                  "default": any(m["default"] for m in plan["dbrps"]
+                                 if (m["database"], m["retention_policy"]) == (b["database"], b["retention_policy"]))}
+                 for b in plan["buckets"]]
+    known = {(d["database"], d["retention_policy"]) for d in databases}
+    telegraf = (str(telegraf_database), str(telegraf_retention_policy or AUTOGEN))
+    errors: list[str] = []
+    notes: list[str] = []
+    stack_tasks: list[dict[str, Any]] = []
+    running: list[str] = []
+    if telegraf not in known:
+        errors.append("tickstack_telegraf_database/tickstack_telegraf_retention_policy: Telegraf writes %s/%s, "
+                      "which the plan does not migrate (migrated: %s)"
+                      % (telegraf + (", ".join("%s/%s" % k for k in sorted(known)),)))
+    for task in tasks or []:
+        task_id = task.get("id")
+        if task.get("template_id"):
+            notes.append("Kapacitor task %s is made from template %s: left as it is; give it in "
+                         "tickstack_kapacitor_tasks with reads/writes so its token covers it" % (
+                             task_id, task["template_id"]))
+            continue
+        if not task.get("script"):
+            errors.append("Kapacitor task %s: kapacitor_info returned no script (read it with include_scripts: true)"
+                          % task_id)
+            continue
+        entry = _task_for_stack(task)
+        dbrps = script_dbrps(task["script"]) or entry.get("dbrps") or []
+        if task.get("type") == "stream":
+            other = sorted({(d["db"], d["rp"]) for d in dbrps} - {telegraf})
+            if other:
+                errors.append("Kapacitor stream task %s reads %s, but InfluxDB 2 has no subscriptions and Telegraf "
+                              "writes only %s/%s to Kapacitor; change tickstack_telegraf_database/"
+                              "tickstack_telegraf_retention_policy or write those points to Kapacitor yourself"
+                              % (task_id, ", ".join("%s/%s" % p for p in other), telegraf[0], telegraf[1]))
+        if task.get("status") == "enabled" and task.get("executing"):
+            running.append(str(task_id))
+        elif task.get("status") == "enabled":
+            notes.append("Kapacitor task %s is enabled but not executing (%s): not proven afterwards"
+                         % (task_id, task.get("error") or "no error reported"))
+        stack_tasks.append(entry)
+    if errors:
+        raise InvalidInput("the Kapacitor part of the migration has %d problem(s): %s" % (len(errors), "; ".join(errors)))
+    return {"databases": databases, "kapacitor_tasks": stack_tasks, "running": sorted(running), "notes": notes,
+            "telegraf_database": telegraf[0], "telegraf_retention_policy": telegraf[1]}
+
+
+def telegraf_influxdb1_output(url: str, database: str, retention_policy: str = AUTOGEN, username: str | None = None,
+                              password_variable: str = "INFLUXDB1_PASSWORD") -> dict[str, Any]:
+    """Telegraf's ``[[outputs.http]]`` to a 1.x ``/write``: the old server's half of the dual-write.
+
+    An ``outputs.http`` (not a second ``outputs.influxdb``, whose list the Kapacitor output owns) posting
+    line protocol; the password is a ``${...}`` reference to the root-only environment file.
+    """
+    if not url:
+        raise InvalidInput("tickstack_migrate_influxdb1_url: the dual-write needs the 1.x server's URL")
+    query = "db=%s&rp=%s" % (quote(str(database), safe=""), quote(str(retention_policy), safe=""))
+    output: dict[str, Any] = {"url": "%s/write?%s" % (str(url).rstrip("/"), query), "method": "POST",
+                              "data_format": "influx", "timeout": "5s",
+                              "headers": {"Content-Type": "text/plain; charset=utf-8"}}
+    if username:
+        output.update(username=username, password="${%s}" % password_variable)
+    return output
+
+
 def plan_or_errors(info: Mapping[str, Any], model: Mapping[str, Any] | None = None) -> tuple[dict | None, str | None]:
     """:func:`build_plan` for callers that report instead of raising (an action plugin)."""
     try:
@@ -248,4 +342,5 @@ def plan_or_errors(info: Mapping[str, Any], model: Mapping[str, Any] | None = No
         return None, str(e)
 
 
-__all__ = ["AUTOGEN", "bucket_name", "build_plan", "continuous_query_advice", "plan_or_errors", "summary"]
+__all__ = ["AUTOGEN", "bucket_name", "build_plan", "continuous_query_advice", "kapacitor_model", "plan_or_errors",
+           "summary", "telegraf_influxdb1_output"]

@@ -11,9 +11,12 @@ from ansible_collections.tickstack.influx.plugins.plugin_utils.migrate_plan impo
     bucket_name,
     build_plan,
     continuous_query_advice,
+    kapacitor_model,
     plan_or_errors,
     summary,
+    telegraf_influxdb1_output,
 )
+from ansible_collections.tickstack.influx.plugins.plugin_utils.stack_plan import build_plan as stack_plan
 
 
 def rp(database, name, duration, shard, default=False):
@@ -161,3 +164,80 @@ def test_filter_adds_the_summary_and_turns_errors_into_filter_errors():
         migrate_plan(info(), {"databases": [{"database": "nope"}]})
     with pytest.raises(AnsibleFilterError, match="influxdb1_info"):
         migrate_plan(["not", "a", "dict"])
+
+
+STREAM = """dbrp "telegraf"."autogen"
+stream
+    |from().measurement('cpu')
+    |influxDBOut().database('app').retentionPolicy('hot').measurement('cpu_copy')
+"""
+BATCH = """batch
+    |query('SELECT count("usage") FROM "telegraf"."one-week.v2"."cpu"').period(10s).every(2s)
+    |influxDBOut().database('app').measurement('cpu_count')
+"""
+
+
+def kapacitor_tasks():
+    """What kapacitor_info returns for a stream task (dbrp statement), a batch task and two others."""
+    return [
+        {"id": "copy", "type": "stream", "status": "enabled", "executing": True, "dbrps": [
+            {"db": "telegraf", "rp": "autogen"}], "script": STREAM, "vars": {}, "template_id": ""},
+        {"id": "count", "type": "batch", "status": "enabled", "executing": True, "dbrps": [
+            {"db": "telegraf", "rp": "one-week.v2"}], "script": BATCH, "vars": {}, "template_id": ""},
+        {"id": "off", "type": "batch", "status": "disabled", "executing": False, "dbrps": [
+            {"db": "telegraf", "rp": "one-week.v2"}], "script": BATCH, "vars": {}, "template_id": ""},
+        {"id": "templated", "type": "stream", "status": "enabled", "executing": True, "dbrps": [
+            {"db": "telegraf", "rp": "autogen"}], "script": STREAM, "vars": {}, "template_id": "tpl"},
+    ]
+
+
+def test_kapacitor_model_feeds_the_stack_role():
+    plan = build_plan(info())
+    model = kapacitor_model(plan, kapacitor_tasks())
+    assert model["running"] == ["copy", "count"]
+    assert [t["id"] for t in model["kapacitor_tasks"]] == ["copy", "count", "off"]
+    copy, count, off = model["kapacitor_tasks"]
+    # A script with a dbrp statement takes no dbrps (Kapacitor refuses both); the others keep theirs.
+    assert "dbrps" not in copy and count["dbrps"] == [{"db": "telegraf", "rp": "one-week.v2"}]
+    assert off["status"] == "disabled"
+    assert any("template tpl" in n for n in model["notes"])
+    assert {(d["database"], d["retention_policy"]): (d["bucket"], d["default"], d["retention"])
+            for d in model["databases"]} == {
+        ("telegraf", "autogen"): ("telegraf", True, "infinite"), ("telegraf", "one-week.v2"): ("telegraf/one-week.v2",
+                                                                                             False, "7d"),
+        ("app", "autogen"): ("app", False, "infinite"), ("app", "hot"): ("app/hot", True, "2d")}
+    # The stack role's plan takes the model as it is, and scopes Kapacitor's token to what the tasks use.
+    stacked = stack_plan(databases=model["databases"], kapacitor_tasks=model["kapacitor_tasks"],
+                         kapacitor_hosts=["k"], telegraf_hosts=["t"], org="o")
+    assert stacked["errors"] == []
+    # A stream task reads nothing from InfluxDB (Telegraf writes its points to Kapacitor); the batch task does.
+    assert stacked["read_buckets"] == ["telegraf/one-week.v2"]
+    assert stacked["write_buckets"] == ["app", "app/hot"]
+    assert stacked["telegraf_bucket"] == "telegraf"
+
+
+def test_kapacitor_model_refuses_a_stream_task_telegraf_cannot_feed():
+    tasks = [dict(kapacitor_tasks()[0], script=STREAM.replace('"telegraf"."autogen"', '"app"."hot"'))]
+    with pytest.raises(InvalidInput, match="stream task copy reads app/hot.*tickstack_telegraf_database"):
+        kapacitor_model(build_plan(info()), tasks)
+    with pytest.raises(InvalidInput, match="Telegraf writes nope/autogen, which the plan does not migrate"):
+        kapacitor_model(build_plan(info()), [], telegraf_database="nope")
+    with pytest.raises(InvalidInput, match="count: kapacitor_info returned no script"):
+        kapacitor_model(build_plan(info()), [dict(kapacitor_tasks()[1], script=None)])
+
+
+def test_kapacitor_model_notes_a_task_enabled_but_not_executing():
+    tasks = [dict(kapacitor_tasks()[1], executing=False, error="query failed")]
+    model = kapacitor_model(build_plan(info()), tasks)
+    assert model["running"] == [] and any("count is enabled but not executing (query failed)" in n
+                                          for n in model["notes"])
+
+
+def test_telegraf_output_to_influxdb1():
+    out = telegraf_influxdb1_output("http://old:8086/", "telegraf", "one-week.v2", username="telegraf")
+    assert out["url"] == "http://old:8086/write?db=telegraf&rp=one-week.v2"
+    assert (out["method"], out["data_format"], out["username"], out["password"]) == (
+        "POST", "influx", "telegraf", "${INFLUXDB1_PASSWORD}")
+    assert "username" not in telegraf_influxdb1_output("http://old:8086", "telegraf")
+    with pytest.raises(InvalidInput, match="tickstack_migrate_influxdb1_url"):
+        telegraf_influxdb1_output("", "telegraf")
