@@ -212,7 +212,8 @@ def test_kapacitor_model_feeds_the_stack_role():
     assert stacked["errors"] == []
     # A stream task reads nothing from InfluxDB (Telegraf writes its points to Kapacitor); the batch task does.
     assert stacked["read_buckets"] == ["telegraf/one-week.v2"]
-    assert stacked["write_buckets"] == ["app", "app/hot"]
+    # influxDBOut() without a retention policy writes the default one (app/hot).
+    assert stacked["write_buckets"] == ["app/hot"]
     assert stacked["telegraf_bucket"] == "telegraf"
 
 
