@@ -21,6 +21,7 @@ The API shapes come from Kapacitor 1.8's own source (``services/task_store/servi
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 from functools import partialmethod
@@ -41,6 +42,7 @@ from ansible_collections.tickstack.influx.plugins.module_utils.http_client impor
     tls_argument_spec,
     tls_options,
 )
+from ansible_collections.tickstack.influx.plugins.module_utils.masking import is_secret_name, mask, secret_values
 from ansible_collections.tickstack.influx.plugins.module_utils.tickscript import script_key
 
 DEFAULT_URL = "http://localhost:9092"
@@ -233,6 +235,53 @@ class KapacitorClient(object):
     @staticmethod
     def _handler_path(topic, handler_id):
         return "%s/alerts/topics/%s/handlers/%s" % (API, path_quote(topic), path_quote(handler_id))
+
+    # Users (services/auth/service.go; the routes exist only with [auth] enabled = true) ---------
+    def _user_path(self, name=None):
+        return API + "/users" if name is None else "%s/users/%s" % (API, path_quote(name))
+
+    def get_user(self, name):
+        """The user, or None. Without ``[auth] enabled = true`` there is no users API: its 404 is an error."""
+        try:
+            return self.http.get(self._user_path(name), required=("name",))
+        except NotFound as e:
+            if e.message == "no user exists":
+                return None
+            raise NotFound("Kapacitor has no users API here; set [auth] enabled = true in kapacitor.conf",
+                           status=e.status, method=e.method, url=e.url) from None
+
+    def create_user(self, body):
+        # Kapacitor answers a create of a name that exists 200 with an empty name and stores nothing:
+        # the caller checks the name.
+        return self.http.post(self._user_path(), body)
+
+    def update_user(self, name, body):
+        return self.http.patch(self._user_path(name), body, required=("name",))
+
+    def delete_user(self, name):
+        # Kapacitor answers 204 whether or not the user existed.
+        self.http.request("DELETE", self._user_path(name), expect=(204, 404))
+
+    def as_user(self, username, password):
+        """The same server, other credentials (``None`` for none)."""
+        http = copy.copy(self.http)
+        http.options = dict(self.http.options, url_username=username, url_password=password or "")
+        return KapacitorClient(http)
+
+    def authenticates(self):
+        """Whether these credentials log in: a ping answered 204, or 403 (known, but not allowed to
+        ping: a user without permissions), is a login; 401 is not."""
+        try:
+            self.http.request("GET", API + "/ping", expect=(200, 204))
+        except PermissionDenied:
+            return True
+        except AuthenticationFailed:
+            return False
+        return True
+
+    def auth_enforced(self):
+        """Whether Kapacitor runs with ``[http] auth-enabled = true`` (an anonymous ping is refused)."""
+        return not self.as_user(None, None).authenticates()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -449,37 +498,18 @@ def handler_summary(topic, handler):
     }
 
 
-_SECRET_WORDS = ("password", "passwd", "secret", "token", "key", "authorization", "credential")
-
-
+# Which handler options are secret: the rules live once in module_utils/masking.py (option_secrets).
 def is_secret_option(key):
-    lowered = str(key).lower()
-    return any(word in lowered for word in _SECRET_WORDS)
+    """Whether a handler option called ``key`` is secret as a whole (``url``, ``routing-key``, ``token``...)."""
+    return is_secret_name(key)
 
 
 def secret_option_values(options):
-    """String values under secret-looking keys of handler options (``routing-key``, ``password``, ...)."""
-    found = set()
-
-    def walk(value, secret):
-        if isinstance(value, dict):
-            for key, item in value.items():
-                walk(item, secret or is_secret_option(key))
-        elif isinstance(value, (list, tuple)):
-            for item in value:
-                walk(item, secret)
-        elif secret and value not in (None, "") and not isinstance(value, bool):
-            found.add(str(value))
-
-    walk(options or {}, False)
-    return found
+    """Every secret substring of handler options, for ``module.no_log_values``: values of secret options
+    and the credentials inside URLs of the others (see :func:`.masking.option_secrets`)."""
+    return secret_values(options or {})
 
 
-def mask_options(options, mask="********"):
-    """A copy of handler options with secret-looking keys masked, for the diff."""
-    if isinstance(options, dict):
-        return dict((k, mask if is_secret_option(k) and v not in (None, "") else mask_options(v, mask))
-                    for k, v in options.items())
-    if isinstance(options, list):
-        return [mask_options(item, mask) for item in options]
-    return options
+def mask_options(options):
+    """A copy of handler options with every secret of :func:`secret_option_values` masked, for the diff."""
+    return mask(options or {})

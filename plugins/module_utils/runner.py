@@ -8,6 +8,11 @@ A module holds its argument spec and an ``ensure(module, client)`` that returns 
 ``main()`` is one call to :func:`run_module` with the spec, ``ensure`` and how to connect. Every failure the collection raises on purpose is a
 :class:`~.errors.TickstackError`, so every module fails with the same fields: ``msg``, plus
 ``status``, ``method`` and ``url`` of the HTTP call behind it when there is one.
+
+Secrets the argument spec cannot mark ``no_log`` (a password inside ``url: http://user:pass@host``
+or ``KAPACITOR_URL``, a webhook URL inside a free-form ``options`` dict) are added to the module's
+``no_log_values`` before Ansible logs the invocation or returns anything, so they appear nowhere in
+the result (``invocation`` included), the journal or a failure.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from typing import Any, Callable, Dict, Iterable, Optional, Union
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tickstack.influx.plugins.module_utils.errors import InvalidInput, OperationFailed, TickstackError
+from ansible_collections.tickstack.influx.plugins.module_utils.masking import url_secrets
 
 Action = Union[str, Callable[[Dict[str, Any]], str], None]
 # The ``state`` option of every module that creates and deletes.
@@ -50,15 +56,61 @@ def refuse_empty(params: Dict[str, Any], keys: Iterable[str]) -> None:
                                % key)
 
 
+def param_secrets(params: Any) -> set:
+    """The credentials inside URLs anywhere in the parameters (userinfo, webhook URLs, secret query values)."""
+    if isinstance(params, dict):
+        return set().union(*[param_secrets(v) for v in params.values()]) if params else set()
+    if isinstance(params, (list, tuple)):
+        return set().union(*[param_secrets(v) for v in params]) if params else set()
+    if isinstance(params, str) and "://" in params:
+        return url_secrets(params)
+    return set()
+
+
+class TickstackModule(AnsibleModule):
+    """``AnsibleModule`` that hides the secrets found by :func:`param_secrets` (and by the module's own
+    ``secrets`` function of the params) before anything leaves the module.
+
+    ``_log_invocation`` (the journal line written during ``__init__``) and ``_return_formatted``
+    (every ``exit_json``/``fail_json``, including the failures of argument validation, which happen
+    inside ``__init__``) are the two ways out; both hide first.
+    """
+
+    def __init__(self, secrets: Optional[Callable[[Dict[str, Any]], Iterable[str]]] = None, **kwargs):
+        self._secrets_of = secrets
+        super().__init__(**kwargs)
+        self.hide_secrets()
+
+    def hide_secrets(self) -> None:
+        params = getattr(self, "params", None) or {}
+        found = param_secrets(params)
+        if self._secrets_of is not None:
+            try:
+                found.update(self._secrets_of(params))
+            except (AttributeError, TypeError, ValueError):  # unvalidated params of the wrong type
+                pass
+        self.no_log_values.update(v for v in found if v)
+
+    def _log_invocation(self):
+        self.hide_secrets()
+        return super()._log_invocation()
+
+    def _return_formatted(self, kwargs):
+        self.hide_secrets()
+        return super()._return_formatted(kwargs)
+
+
 def run_module(argument_spec: Dict[str, Any], ensure: Callable, connect: Callable, action: Action = None,
-               natural_keys: Iterable[str] = (), **module_options) -> None:
+               natural_keys: Iterable[str] = (), secrets: Optional[Callable] = None, **module_options) -> None:
     """Build the module, run ``ensure(module, connect(module))`` and exit with its result.
 
     Every module supports check mode; ``module_options`` go to ``AnsibleModule`` (``required_if``...).
     ``action`` says what the module was doing (a string, or a function of the params) for API failures.
+    ``secrets`` (a function of the params) returns values to hide beyond the URL credentials the
+    runner finds itself, for example the secret options of a handler.
     The ``diff`` key is dropped unless Ansible runs with ``--diff``.
     """
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True, **module_options)
+    module = TickstackModule(secrets=secrets, argument_spec=argument_spec, supports_check_mode=True, **module_options)
     result = {}
     try:
         refuse_empty(module.params, natural_keys)

@@ -46,8 +46,15 @@ options:
       - Options of the handler kind, with Kapacitor's names (for example C(path) for V(log),
         C(url) and C(headers) for V(post), C(channel) for V(slack), C(topics) for V(publish)).
         Kapacitor rejects options the kind does not have.
-      - Values under keys that look secret (containing C(password), C(secret), C(token), C(key),
-        C(authorization) or C(credential)) are masked in the output and the diff.
+      - Secrets are masked in the output, the diff and the logged invocation (one rule,
+        C(option_secrets) in C(module_utils/masking.py)). An option is secret as a whole when its
+        name contains C(password), C(passwd), C(secret), C(token), C(authorization), C(credential),
+        C(webhook), C(apikey) or C(dsn), or has a word C(key), C(url), C(uri) or C(pass) or one
+        ending in C(key) or C(url) (C(routing-key), C(api-key), C(url) of V(slack), V(teams),
+        V(discord) or V(post): a chat webhook's URL is its credential). In every other string the
+        password of a URL's userinfo, a URL whose host or path says webhook (C(hooks.slack.com),
+        C(/hooks/), C(/webhooks/)) and secret query values (C(?token=)) are masked.
+        Other options (C(channel), C(username), C(path)...) stay visible.
       - Compared as a whole.
     type: dict
     default: {}
@@ -86,6 +93,16 @@ EXAMPLES = r"""
       headers:
         Authorization: "Bearer {{ alert_webhook_token }}"
 
+- name: Send critical alerts to Slack (the webhook URL is masked everywhere, the channel is shown)
+  tickstack.influx.kapacitor_topic_handler:
+    topic: cpu
+    id: slack
+    kind: slack
+    options:
+      url: "{{ vault_slack_webhook_url }}"
+      channel: "#alerts"
+    match: level() == CRITICAL
+
 - name: Remove a handler
   tickstack.influx.kapacitor_topic_handler:
     topic: cpu
@@ -112,7 +129,7 @@ handler:
       type: str
       sample: log
     options:
-      description: Its options, secret-looking values masked.
+      description: Its options, secrets masked (see O(options)).
       type: dict
       sample: {"path": "/var/log/kapacitor/cpu-alerts.log"}
     match:
@@ -120,7 +137,7 @@ handler:
       type: str
       sample: level() == CRITICAL
 diff:
-  description: The changed keys before and after, secret-looking option values masked.
+  description: The changed keys before and after, secrets in the options masked (see O(options)).
   returned: in diff mode
   type: dict
 """
@@ -208,7 +225,8 @@ def main():
         match=dict(type="str", default=""),
         state=STATE,
     ), ensure, connect, action=lambda p: "handler %s of topic %s" % (p["id"], p["topic"]),
-        natural_keys=("topic", "id"), required_if=[("state", "present", ("kind",))])
+        natural_keys=("topic", "id"), secrets=lambda p: secret_option_values(p.get("options")),
+        required_if=[("state", "present", ("kind",))])
 
 
 if __name__ == "__main__":

@@ -306,7 +306,7 @@ def test_summaries_use_snake_case_and_stats():
 def test_secret_looking_options_are_found_and_masked():
     options = {"url": "https://hooks", "headers": {"Authorization": "Bearer abc", "X-Env": "prod"},
                "routing-key": "rk-1", "password": "", "retries": 3}
-    assert k.secret_option_values(options) == {"Bearer abc", "rk-1"}
+    assert k.secret_option_values(options) == {"https://hooks", "Bearer abc", "rk-1"}
     masked = k.mask_options(options)
-    assert masked == {"url": "https://hooks", "headers": {"Authorization": "********", "X-Env": "prod"},
+    assert masked == {"url": "********", "headers": {"Authorization": "********", "X-Env": "prod"},
                       "routing-key": "********", "password": "", "retries": 3}
