@@ -8,7 +8,12 @@ from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.tickstack.influx.plugins.plugin_utils.migrate_plan import build_plan, kapacitor_model, summary
+from ansible_collections.tickstack.influx.plugins.plugin_utils.migrate_plan import (
+    build_plan,
+    copy_ranges,
+    kapacitor_model,
+    summary,
+)
 
 
 def migrate_plan(info: Any, model: Any = None, kapacitor: Any = None, telegraf_database: str = "telegraf",
@@ -34,8 +39,19 @@ def migrate_plan(info: Any, model: Any = None, kapacitor: Any = None, telegraf_d
     return plan
 
 
+def migrate_copy_ranges(plan: Any, cutover: Any, lag: Any = "10m") -> list[dict[str, Any]]:
+    if not isinstance(plan, dict) or "copies" not in plan:
+        raise AnsibleFilterError("migrate_copy_ranges: the input must be a tickstack.influx.migrate_plan result")
+    if not isinstance(cutover, dict):
+        raise AnsibleFilterError("migrate_copy_ranges: cutover must be a dict with before and after (epoch seconds)")
+    try:
+        return copy_ranges(plan, cutover, lag)
+    except ValueError as e:
+        raise AnsibleFilterError(str(e)) from e
+
+
 class FilterModule:
     """The migration plan from InfluxDB 1.x."""
 
     def filters(self) -> dict[str, Any]:
-        return {"migrate_plan": migrate_plan}
+        return {"migrate_plan": migrate_plan, "migrate_copy_ranges": migrate_copy_ranges}

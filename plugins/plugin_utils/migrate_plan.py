@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote
 
@@ -39,6 +40,7 @@ from ansible_collections.tickstack.influx.plugins.module_utils.influxdb2 import 
     validate_bucket_name,
 )
 from ansible_collections.tickstack.influx.plugins.module_utils.tickscript import script_dbrps
+from ansible_collections.tickstack.influx.plugins.plugin_utils.stack_plan import build_plan as stack_build_plan
 
 AUTOGEN = "autogen"
 V1_AUTH_DESCRIPTION = "tickstack:migrate:%s"
@@ -216,7 +218,20 @@ def build_plan(info: Mapping[str, Any], model: Mapping[str, Any] | None = None) 
     copies = [{"database": b["database"], "retention_policy": b["retention_policy"], "bucket": b["name"]}
               for b in buckets]
     return {"buckets": buckets, "dbrps": dbrps, "v1_auths": v1_auths, "continuous_queries": cqs,
-            "subscriptions": subscriptions, "copies": copies, "skipped": skipped, "notes": notes}
+            "subscriptions": subscriptions, "copies": copies, "skipped": skipped, "notes": notes,
+            "access": access_expectations(v1_auths, dbrps)}
+
+
+def access_expectations(v1_auths: Sequence[Mapping[str, Any]], dbrps: Sequence[Mapping[str, Any]]) -> list[dict]:
+    """What each migrated user may do on each DBRP through InfluxDB 2's 1.x API (``influxdb1_access``'s expect)."""
+    out = []
+    for auth in v1_auths:
+        granted = {(p["action"], p["resource"]["name"]) for p in auth["permissions"]}
+        for mapping in dbrps:
+            out.append({"username": auth["username"], "database": mapping["database"],
+                        "retention_policy": mapping["retention_policy"],
+                        "read": ("read", mapping["bucket"]) in granted, "write": ("write", mapping["bucket"]) in granted})
+    return out
 
 
 def summary(plan: Mapping[str, Any]) -> list[str]:
@@ -278,6 +293,7 @@ def kapacitor_model(plan: Mapping[str, Any], tasks: Sequence[Mapping[str, Any]] 
     telegraf = (str(telegraf_database), str(telegraf_retention_policy or AUTOGEN))
     errors: list[str] = []
     notes: list[str] = []
+    writes: list[tuple[str, str]] = []
     stack_tasks: list[dict[str, Any]] = []
     running: list[str] = []
     if telegraf not in known:
@@ -310,10 +326,74 @@ def kapacitor_model(plan: Mapping[str, Any], tasks: Sequence[Mapping[str, Any]] 
             notes.append("Kapacitor task %s is enabled but not executing (%s): not proven afterwards"
                          % (task_id, task.get("error") or "no error reported"))
         stack_tasks.append(entry)
+    if not errors:
+        stacked = stack_build_plan(databases=databases, kapacitor_tasks=stack_tasks, telegraf_database=telegraf[0],
+                                   telegraf_retention_policy=telegraf[1])
+        errors.extend(stacked["errors"])
+        writes = sorted({(p["db"], p["rp"]) for t in stacked["tasks"] for p in t["writes"]})
     if errors:
         raise InvalidInput("the Kapacitor part of the migration has %d problem(s): %s" % (len(errors), "; ".join(errors)))
     return {"databases": databases, "kapacitor_tasks": stack_tasks, "running": sorted(running), "notes": notes,
-            "telegraf_database": telegraf[0], "telegraf_retention_policy": telegraf[1]}
+            "telegraf_database": telegraf[0], "telegraf_retention_policy": telegraf[1],
+            "writes": [{"db": db, "rp": rp} for db, rp in writes]}
+
+
+_IDENT_RE = re.compile(r'"((?:[^"\\]|\\.)*)"|([^".\s]+)|(?<=\.)(?=\.)')
+
+
+def _into_dbrp(cq: Mapping[str, Any], defaults: Mapping[str, str]) -> tuple[str, str] | None:
+    """The database/retention policy a CQ's INTO names (``"db"."rp"."m"``, ``db..m``, ``"rp"."m"``, ``m``)."""
+    text = str(cq.get("into") or "").strip()
+    if not text:
+        return None
+    parts = [(m.group(1) if m.group(1) is not None else (m.group(2) or "")).replace('\\"', '"')
+             for m in _IDENT_RE.finditer(text)]
+    database = str(cq.get("database") or "")
+    if len(parts) >= 3:
+        database, rp = parts[-3] or database, parts[-2]
+    elif len(parts) == 2:
+        rp = parts[0]
+    else:
+        rp = ""
+    return database, rp or defaults.get(database, AUTOGEN)
+
+
+def copy_ranges(plan: Mapping[str, Any], cutover: Mapping[str, Any], lag: Any = "10m") -> list[dict[str, Any]]:
+    """Each copy with the end of its range (``stop``, RFC3339), fixed at the first run's cutover.
+
+    Raw data (what Telegraf and other clients write) is written to both servers from ``cutover.after``
+    (Telegraf's dual-write is on), so it is copied and compared up to then. A DBRP that Kapacitor tasks
+    or continuous queries write is *derived*: after the cutover Kapacitor writes it to InfluxDB 2 only,
+    and batch tasks and CQs stamp their points with the start of their period, in the past. It is copied
+    and compared up to ``cutover.before`` (before Kapacitor was touched) less ``lag``, and less the
+    longest CQ interval, so a point written after the cutover never falls inside the compared range.
+    """
+    try:
+        before, after = int(cutover["before"]), int(cutover["after"])
+    except (KeyError, TypeError, ValueError):
+        raise InvalidInput("cutover: needs before and after (epoch seconds)") from None
+    if after < before:
+        raise InvalidInput("cutover: after (%d) is earlier than before (%d)" % (after, before))
+    lag_seconds = parse_duration(lag, option="tickstack_migrate_derived_lag")
+    defaults = {m["database"]: m["retention_policy"] for m in plan["dbrps"] if m["default"]}
+    derived = {(w["db"], w["rp"]) for w in (plan.get("kapacitor") or {}).get("writes") or []}
+    for cq in plan["continuous_queries"]:
+        target = _into_dbrp(cq, defaults)
+        if target:
+            derived.add(target)
+        for key in ("every", "for"):
+            if cq.get(key):
+                try:
+                    lag_seconds = max(lag_seconds, parse_duration(cq[key], option="continuous query %s" % cq["name"]))
+                except InvalidInput:
+                    pass
+    out = []
+    for copy in plan["copies"]:
+        is_derived = (copy["database"], copy["retention_policy"]) in derived
+        stop = before - lag_seconds if is_derived else after
+        out.append(dict(copy, derived=is_derived, stop_epoch=stop,
+                        stop=datetime.fromtimestamp(stop, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")))
+    return out
 
 
 def telegraf_influxdb1_output(url: str, database: str, retention_policy: str = AUTOGEN, username: str | None = None,
@@ -342,5 +422,5 @@ def plan_or_errors(info: Mapping[str, Any], model: Mapping[str, Any] | None = No
         return None, str(e)
 
 
-__all__ = ["AUTOGEN", "bucket_name", "build_plan", "continuous_query_advice", "kapacitor_model", "plan_or_errors",
+__all__ = ["AUTOGEN", "access_expectations", "bucket_name", "build_plan", "copy_ranges", "continuous_query_advice", "kapacitor_model", "plan_or_errors",
            "summary", "telegraf_influxdb1_output"]

@@ -11,6 +11,7 @@ from ansible_collections.tickstack.influx.plugins.plugin_utils.migrate_plan impo
     bucket_name,
     build_plan,
     continuous_query_advice,
+    copy_ranges,
     kapacitor_model,
     plan_or_errors,
     summary,
@@ -242,3 +243,49 @@ def test_telegraf_output_to_influxdb1():
     assert "username" not in telegraf_influxdb1_output("http://old:8086", "telegraf")
     with pytest.raises(InvalidInput, match="tickstack_migrate_influxdb1_url"):
         telegraf_influxdb1_output("", "telegraf")
+
+
+def test_kapacitor_model_lists_what_the_tasks_write():
+    model = kapacitor_model(build_plan(info()), kapacitor_tasks())
+    assert model["writes"] == [{"db": "app", "rp": "hot"}]
+
+
+def test_copy_ranges_stop_derived_dbrps_before_the_cutover():
+    plan = build_plan(info())
+    plan["kapacitor"] = kapacitor_model(plan, kapacitor_tasks())
+    ranges = {(c["database"], c["retention_policy"]): c for c in copy_ranges(plan, {"before": 7200, "after": 7300}, "5m")}
+    # Kapacitor writes app/hot; the CQ writes telegraf/one-week.v2 every 1h (longer than the 5m lag).
+    assert ranges[("app", "hot")]["derived"] and ranges[("app", "hot")]["stop_epoch"] == 7200 - 3600
+    assert ranges[("telegraf", "one-week.v2")]["stop_epoch"] == 7200 - 3600
+    assert not ranges[("telegraf", "autogen")]["derived"]
+    assert ranges[("telegraf", "autogen")]["stop"] == "1970-01-01T02:01:40Z"
+    assert ranges[("app", "autogen")]["stop_epoch"] == 7300
+    with pytest.raises(InvalidInput, match="cutover"):
+        copy_ranges(plan, {"before": 2, "after": 1})
+    with pytest.raises(InvalidInput, match="tickstack_migrate_derived_lag"):
+        copy_ranges(plan, {"before": 1, "after": 2}, "soon")
+
+
+@pytest.mark.parametrize("into, expected", [
+    ('"telegraf"."one-week.v2"."cpu_1h"', ("telegraf", "one-week.v2")),
+    ('"other".."cpu_1h"', ("other", "hot")),
+    ('"one-week.v2"."cpu_1h"', ("app", "one-week.v2")),
+    ("cpu_1h", ("app", "hot")),
+])
+def test_continuous_query_targets(into, expected):
+    plan = build_plan(info())
+    plan["continuous_queries"] = [{"database": "app", "name": "cq", "into": into, "every": None, "for": None}]
+    plan["dbrps"] = plan["dbrps"] + [{"database": "other", "retention_policy": "hot", "bucket": "x", "default": True}]
+    plan["copies"] = [{"database": expected[0], "retention_policy": expected[1], "bucket": "x"}]
+    (copy,) = copy_ranges(plan, {"before": 1000, "after": 1000}, "0s")
+    assert copy["derived"] is True
+
+
+def test_access_expectations_follow_the_grants():
+    access = {(a["username"], a["database"], a["retention_policy"]): (a["read"], a["write"])
+              for a in build_plan(info())["access"]}
+    assert access[("grafana", "telegraf", "one-week.v2")] == (True, False)
+    assert access[("grafana", "app", "hot")] == (False, False)
+    assert access[("writer", "app", "autogen")] == (True, True)
+    assert access[("writer", "telegraf", "autogen")] == (False, True)
+    assert access[("admin", "app", "hot")] == (True, True)
