@@ -227,10 +227,17 @@ class Kapacitor:
     config: Path
     influxdb: InfluxDB | None = None
     extra: dict = field(default_factory=dict)
+    # (username, password) of the admin when Kapacitor's own authentication is on.
+    admin: tuple[str, str] | None = None
 
 
-def kapacitor_config(workdir: Path, port: int, influxdb: InfluxDB | None, auth: dict | None) -> str:
-    """A kapacitor.conf for InfluxDB 2 as the reference page describes."""
+def kapacitor_config(workdir: Path, port: int, influxdb: InfluxDB | None, auth: dict | None,
+                     users: bool = False, http_auth: bool = False) -> str:
+    """A kapacitor.conf for InfluxDB 2 as the reference page describes.
+
+    ``users`` turns on Kapacitor's user store (``[auth] enabled``, the users API), ``http_auth`` makes
+    every request authenticate (``[http] auth-enabled``). ``auth`` is how Kapacitor logs in to InfluxDB.
+    """
     lines = [
         'hostname = "127.0.0.1"',
         f'data_dir = "{workdir}/data"',
@@ -238,6 +245,13 @@ def kapacitor_config(workdir: Path, port: int, influxdb: InfluxDB | None, auth: 
         "[http]",
         f'  bind-address = "127.0.0.1:{port}"',
         "  log-enabled = false",
+    ]
+    if http_auth:
+        lines.append("  auth-enabled = true")
+    if users:
+        # bcrypt's minimum cost: the tests log in often, and the cost is not what they test.
+        lines += ["[auth]", "  enabled = true", "  bcrypt-cost = 4", '  cache-expiration = "10m"']
+    lines += [
         "[replay]",
         f'  dir = "{workdir}/replay"',
         "[storage]",
@@ -272,19 +286,32 @@ def kapacitor_config(workdir: Path, port: int, influxdb: InfluxDB | None, auth: 
     return "\n".join(lines) + "\n"
 
 
-def start_kapacitor(version: str, workdir: Path, influxdb: InfluxDB | None, auth: dict | None = None) -> Kapacitor:
+def start_kapacitor(version: str, workdir: Path, influxdb: InfluxDB | None, auth: dict | None = None,
+                    admin: tuple[str, str] | None = None) -> Kapacitor:
+    """A kapacitord on a free loopback port. With ``admin`` (username, password), Kapacitor's own
+    authentication is on: the admin is created while no request is authenticated yet (the only way
+    Kapacitor has to make its first user), then kapacitord restarts with ``[http] auth-enabled``."""
     kapacitord = binary("kapacitor", version, "kapacitord")
     if kapacitord is None:
         raise FileNotFoundError(f"Kapacitor {version} was not built: run `make artifacts`")
     workdir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     config = workdir / "kapacitor.conf"
-    config.write_text(kapacitor_config(workdir, port, influxdb, auth))
+    config.write_text(kapacitor_config(workdir, port, influxdb, auth, users=admin is not None))
     proc = start("kapacitord", [str(kapacitord), "-config", str(config)], workdir)
     server = Kapacitor(version=version, url=f"http://127.0.0.1:{port}", process=proc, workdir=workdir,
-                       config=config, influxdb=influxdb)
+                       config=config, influxdb=influxdb, admin=admin)
     wait_for(lambda: http("GET", f"{server.url}/kapacitor/v1/ping", timeout=2)[0] == 204,
              f"kapacitord {version}", proc=proc.proc, log=proc.log)
+    if admin is not None:
+        status, body = http("POST", f"{server.url}/kapacitor/v1/users",
+                            body={"name": admin[0], "password": admin[1], "type": "admin"})
+        assert status == 200 and body["name"] == admin[0], (status, body)
+        proc.stop()
+        config.write_text(kapacitor_config(workdir, port, influxdb, auth, users=True, http_auth=True))
+        server.process = proc = start("kapacitord", [str(kapacitord), "-config", str(config)], workdir)
+        wait_for(lambda: http("GET", f"{server.url}/kapacitor/v1/ping", basic=admin, timeout=2)[0] == 204,
+                 f"kapacitord {version} with authentication", proc=proc.proc, log=proc.log)
     return server
 
 
