@@ -50,8 +50,8 @@ options:
         C(option_secrets) in C(module_utils/masking.py)). An option is secret as a whole when its
         name contains C(password), C(passwd), C(secret), C(token), C(authorization), C(credential),
         C(webhook), C(apikey) or C(dsn), or has a word C(key), C(url), C(uri) or C(pass) or one
-        ending in C(key) or C(url) (C(routing-key), C(api-key), C(url) of V(slack), V(teams),
-        V(discord) or V(post): a chat webhook's URL is its credential). In every other string the
+        ending in C(key) or C(url) (C(routing-key) of V(pagerduty2), C(channel-url) of V(teams),
+        C(url) of V(post); a chat webhook's URL is its credential). In every other string the
         password of a URL's userinfo, a URL whose host or path says webhook (C(hooks.slack.com),
         C(/hooks/), C(/webhooks/)) and secret query values (C(?token=)) are masked.
         Other options (C(channel), C(username), C(path)...) stay visible.
@@ -93,15 +93,22 @@ EXAMPLES = r"""
       headers:
         Authorization: "Bearer {{ alert_webhook_token }}"
 
-- name: Send critical alerts to Slack (the webhook URL is masked everywhere, the channel is shown)
+- name: Send critical alerts to Slack (its webhook URL is set in kapacitor.conf's [[slack]], not here)
   tickstack.influx.kapacitor_topic_handler:
     topic: cpu
     id: slack
     kind: slack
     options:
-      url: "{{ vault_slack_webhook_url }}"
       channel: "#alerts"
     match: level() == CRITICAL
+
+- name: Send them to a Teams channel (the webhook URL is masked everywhere, the other options are shown)
+  tickstack.influx.kapacitor_topic_handler:
+    topic: cpu
+    id: teams
+    kind: teams
+    options:
+      channel-url: "{{ vault_teams_webhook_url }}"
 
 - name: Remove a handler
   tickstack.influx.kapacitor_topic_handler:
