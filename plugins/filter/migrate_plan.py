@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from ansible.errors import AnsibleFilterError
@@ -12,12 +13,16 @@ from ansible_collections.tickstack.influx.plugins.plugin_utils.migrate_plan impo
     build_plan,
     copy_ranges,
     kapacitor_model,
+    report,
     summary,
+    task_problems,
+    telegraf_influxdb1_output,
 )
 
 
 def migrate_plan(info: Any, model: Any = None, kapacitor: Any = None, telegraf_database: str = "telegraf",
-                 telegraf_retention_policy: str = "autogen") -> dict[str, Any]:
+                 telegraf_retention_policy: str = "autogen", influxdb1_url: str | None = None,
+                 telegraf_username: str | None = None) -> dict[str, Any]:
     if not isinstance(info, dict):
         raise AnsibleFilterError("migrate_plan: the input must be the result of tickstack.influx.influxdb1_info")
     if model is not None and not isinstance(model, dict):
@@ -34,6 +39,8 @@ def migrate_plan(info: Any, model: Any = None, kapacitor: Any = None, telegraf_d
                 t["id"], t.get("type") or "?", ", proven after" if t["id"] in plan["kapacitor"]["running"] else "")
                 for t in plan["kapacitor"]["kapacitor_tasks"]]
             plan["summary"] += ["note: %s" % n for n in plan["kapacitor"]["notes"]]
+            plan["kapacitor"]["telegraf_output"] = telegraf_influxdb1_output(
+                influxdb1_url or "", telegraf_database, telegraf_retention_policy, username=telegraf_username)
     except ValueError as e:
         raise AnsibleFilterError(str(e)) from e
     return plan
@@ -50,8 +57,21 @@ def migrate_copy_ranges(plan: Any, cutover: Any, lag: Any = "10m") -> list[dict[
         raise AnsibleFilterError(str(e)) from e
 
 
+def migrate_task_problems(after: Any, earlier: Any, running: Any) -> list[str]:
+    if not isinstance(after, dict) or not isinstance(earlier, dict):
+        raise AnsibleFilterError("migrate_task_problems: after and earlier must be tickstack.influx.kapacitor_info results")
+    return task_problems(after, earlier, [str(t) for t in running or []])
+
+
+def migrate_report(copied: Any, cutover: Any) -> dict[str, Any]:
+    if not isinstance(copied, list) or not isinstance(cutover, dict):
+        raise AnsibleFilterError("migrate_report: the input must be the influxdb1_copy results and cutover a dict")
+    return report(copied, cutover, time.time())
+
+
 class FilterModule:
     """The migration plan from InfluxDB 1.x."""
 
     def filters(self) -> dict[str, Any]:
-        return {"migrate_plan": migrate_plan, "migrate_copy_ranges": migrate_copy_ranges}
+        return {"migrate_plan": migrate_plan, "migrate_copy_ranges": migrate_copy_ranges,
+                "migrate_task_problems": migrate_task_problems, "migrate_report": migrate_report}

@@ -17,8 +17,9 @@ description:
   - The write sends a line that is not line protocol, so nothing is ever stored: a server that checks
     the permission first answers 400 (allowed, the line refused) or 401/403 (not allowed). InfluxDB 2's
     C(/write) checks the bucket permission before it parses the body.
-  - The read is allowed when the query answers 200 without an error; an authorization error (in the
-    status or in the result) is a refusal.
+  - The read is allowed when the query answers 200 without an error in its result; InfluxDB 2 answers a
+    database/retention policy the user may not read as not found, in the result.
+  - A write answered 401, 403 or 404 (InfluxDB 2, for a bucket the authorization cannot see) is a refusal.
   - Changes nothing; RV(differences) lists every check that did not come out as expected.
 author:
   - tickstack.influx contributors (@tickstack)
@@ -127,17 +128,21 @@ def _answer(client, method, path, query, data=None):
 
 
 def can_read(client, database, retention_policy):
+    """Allowed: 200 and no error in the result (InfluxDB 2 answers a DBRP the user may not read as not found)."""
     status, text = _answer(client, "GET", "/query", {
         "db": database, "rp": retention_policy,
         "q": "SELECT * FROM %s.%s./.*/ LIMIT 1" % (quote_ident(database), quote_ident(retention_policy))})
-    lowered = text.lower()
-    denied = status in DENIED or "authoriz" in lowered or "not permitted" in lowered or "forbidden" in lowered
-    return status == 200 and not denied, status
+    return status == 200 and '"error"' not in text, status
 
 
 def can_write(client, database, retention_policy):
+    """Allowed: the line is refused as not line protocol (400), or taken (204).
+
+    InfluxDB 2 answers 404 for a bucket the authorization cannot see and 401/403 for one it may not
+    write; 1.x answers 403.
+    """
     status, _text = _answer(client, "POST", "/write", {"db": database, "rp": retention_policy}, data=PROBE_LINE)
-    if status in DENIED:
+    if status in DENIED + (404,):
         return False, status
     if status in (400, 204):
         return True, status

@@ -396,12 +396,16 @@ def copy_ranges(plan: Mapping[str, Any], cutover: Mapping[str, Any], lag: Any = 
     return out
 
 
+INFLUXDB1_SECRET = "influxdb1_password"
+
+
 def telegraf_influxdb1_output(url: str, database: str, retention_policy: str = AUTOGEN, username: str | None = None,
-                              password_variable: str = "INFLUXDB1_PASSWORD") -> dict[str, Any]:
+                              secret: str = INFLUXDB1_SECRET) -> dict[str, Any]:
     """Telegraf's ``[[outputs.http]]`` to a 1.x ``/write``: the old server's half of the dual-write.
 
     An ``outputs.http`` (not a second ``outputs.influxdb``, whose list the Kapacitor output owns) posting
-    line protocol; the password is a ``${...}`` reference to the root-only environment file.
+    line protocol; the password is a reference to the telegraf role's secret store (``telegraf_secrets``),
+    so it is in neither the config nor the environment.
     """
     if not url:
         raise InvalidInput("tickstack_migrate_influxdb1_url: the dual-write needs the 1.x server's URL")
@@ -410,8 +414,58 @@ def telegraf_influxdb1_output(url: str, database: str, retention_policy: str = A
                               "data_format": "influx", "timeout": "5s",
                               "headers": {"Content-Type": "text/plain; charset=utf-8"}}
     if username:
-        output.update(username=username, password="${%s}" % password_variable)
+        output.update(username=username, password="@{systemd:%s}" % secret)
     return output
+
+
+def _processed(task: Mapping[str, Any]) -> int:
+    """Points a task's nodes have taken in (the sum of each node's ``collected``)."""
+    nodes = ((task.get("stats") or {}).get("node_stats") or {}).values()
+    return sum(int(node.get("collected") or 0) for node in nodes if isinstance(node, Mapping))
+
+
+def task_problems(after: Mapping[str, Any], earlier: Mapping[str, Any], running: Sequence[str]) -> list[str]:
+    """Why the tasks that were enabled and executing before the move (``running``) are not proven after it.
+
+    ``earlier`` and ``after`` are two ``kapacitor_info`` reads taken after the repoint, ``after`` the later
+    one. A task is proven when it is enabled and executing without an error and its nodes have collected
+    more points than at the earlier read: it processes new points (read through InfluxDB 2 by a batch
+    task, written to Kapacitor by Telegraf for a stream task).
+    """
+    tasks_after = {t["id"]: t for t in after.get("tasks") or []}
+    tasks_earlier = {t["id"]: t for t in earlier.get("tasks") or []}
+    problems = []
+    for task_id in running:
+        task = tasks_after.get(task_id)
+        if task is None:
+            problems.append("%s: gone from Kapacitor" % task_id)
+        elif task.get("status") != "enabled" or not task.get("executing"):
+            problems.append("%s: %s and %s (%s)" % (task_id, task.get("status"), "executing" if task.get("executing")
+                                                     else "not executing", task.get("error") or "no error"))
+        elif task.get("error"):
+            problems.append("%s: %s" % (task_id, task["error"]))
+        elif _processed(task) <= _processed(tasks_earlier.get(task_id) or {}):
+            problems.append("%s: has processed no new point (%d collected, as before)" % (task_id, _processed(task)))
+    return problems
+
+
+def report(copied: Sequence[Mapping[str, Any]], cutover: Mapping[str, Any], now: float) -> dict[str, Any]:
+    """The closing numbers: counts compared, copy throughput, and how long the migration has taken."""
+    measurements = [m for c in copied for m in c.get("measurements") or []]
+    points = sum(int(c.get("points_written") or 0) for c in copied)
+    seconds = sum(float(c.get("seconds") or 0) for c in copied)
+    started = float(cutover.get("started") or cutover.get("before") or now)
+    return {
+        "dbrps_compared": len(copied),
+        "measurements_compared": len(measurements),
+        "windows_compared": sum(int(m.get("windows") or 0) for m in measurements),
+        "field_values_compared": sum(int(m.get("source_values") or 0) for m in measurements),
+        "differences": [m.get("measurement") for m in measurements if m.get("source_values") != m.get("target_values")],
+        "points_copied": points,
+        "copy_seconds": round(seconds, 2),
+        "points_per_second": int(points / seconds) if seconds else 0,
+        "migration_seconds": round(now - started, 1),
+    }
 
 
 def plan_or_errors(info: Mapping[str, Any], model: Mapping[str, Any] | None = None) -> tuple[dict | None, str | None]:
@@ -422,5 +476,6 @@ def plan_or_errors(info: Mapping[str, Any], model: Mapping[str, Any] | None = No
         return None, str(e)
 
 
-__all__ = ["AUTOGEN", "access_expectations", "bucket_name", "build_plan", "copy_ranges", "continuous_query_advice", "kapacitor_model", "plan_or_errors",
-           "summary", "telegraf_influxdb1_output"]
+__all__ = ["AUTOGEN", "INFLUXDB1_SECRET", "access_expectations", "bucket_name", "build_plan", "continuous_query_advice",
+           "copy_ranges", "kapacitor_model", "plan_or_errors", "report", "summary", "task_problems",
+           "telegraf_influxdb1_output"]

@@ -24,8 +24,9 @@ def changed(proc) -> int:
     return int(re.search(r"localhost\s*:\s*ok=\d+\s+changed=(\d+)", proc.stdout).group(1))
 
 
-def test_migrate_playbook(influxdb, influxdb1, run_playbook):  # noqa: F811
+def test_migrate_playbook(influxdb, influxdb1, run_playbook, tmp_path):  # noqa: F811
     extra = {
+        "tickstack_migrate_state_file": str(tmp_path / "cutover.json"),
         "tickstack_migrate_influxdb1_url": influxdb1.url, "tickstack_migrate_influxdb1_username": "admin",
         "tickstack_migrate_influxdb1_password": influxdb1.admin[1],
         "tickstack_migrate_influxdb2_url": influxdb.url, "tickstack_migrate_influxdb2_token": influxdb.token,
@@ -46,7 +47,11 @@ def test_migrate_playbook(influxdb, influxdb1, run_playbook):  # noqa: F811
             bucket = db if rp == "autogen" else f"{db}/{rp}"
             for measurement in ("cpu", "mem"):
                 assert source_values(influxdb1, db, rp, measurement) == target_values(influxdb, bucket, measurement)
-    print("\n" + "\n".join(line.strip() for line in first.stdout.splitlines() if "points/s" in line))
+    numbers = re.search(r"TASK \[The closing numbers\].*?(\{.*?\})", first.stdout, re.S)
+    assert numbers and '"differences": []' in numbers.group(1), first.stdout
+    print("\n" + numbers.group(1))
+    # influxdb1_access proved each user's rights through 2.x's 1.x API: 2 users x 4 DBRPs x read/write.
+    assert "16 checks, differences: []" in first.stdout
 
     # The 1.x users log in to 2.x with their 1.x passwords, with what they could do before.
     def v1(user, method, path):

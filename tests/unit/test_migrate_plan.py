@@ -239,7 +239,7 @@ def test_telegraf_output_to_influxdb1():
     out = telegraf_influxdb1_output("http://old:8086/", "telegraf", "one-week.v2", username="telegraf")
     assert out["url"] == "http://old:8086/write?db=telegraf&rp=one-week.v2"
     assert (out["method"], out["data_format"], out["username"], out["password"]) == (
-        "POST", "influx", "telegraf", "${INFLUXDB1_PASSWORD}")
+        "POST", "influx", "telegraf", "@{systemd:influxdb1_password}")
     assert "username" not in telegraf_influxdb1_output("http://old:8086", "telegraf")
     with pytest.raises(InvalidInput, match="tickstack_migrate_influxdb1_url"):
         telegraf_influxdb1_output("", "telegraf")
@@ -289,3 +289,33 @@ def test_access_expectations_follow_the_grants():
     assert access[("writer", "app", "autogen")] == (True, True)
     assert access[("writer", "telegraf", "autogen")] == (False, True)
     assert access[("admin", "app", "hot")] == (True, True)
+
+
+def test_task_problems_need_new_points():
+    from ansible_collections.tickstack.influx.plugins.plugin_utils.migrate_plan import task_problems
+
+    def read(**tasks):
+        return {"tasks": [dict({"id": k, "status": "enabled", "executing": True, "error": ""}, **v)
+                          for k, v in tasks.items()]}
+
+    def stats(n):
+        return {"stats": {"node_stats": {"stream0": {"collected": n}, "from1": {"collected": n}}}}
+
+    earlier = read(copy=stats(5), count=stats(2))
+    assert task_problems(read(copy=stats(6), count=stats(3)), earlier, ["copy", "count"]) == []
+    problems = task_problems(read(copy=stats(5), count=dict(stats(9), executing=False, error="boom")), earlier,
+                             ["copy", "count", "gone"])
+    assert problems == ["copy: has processed no new point (10 collected, as before)",
+                        "count: enabled and not executing (boom)", "gone: gone from Kapacitor"]
+
+
+def test_report_sums_the_copies():
+    from ansible_collections.tickstack.influx.plugins.plugin_utils.migrate_plan import report
+    copied = [{"points_written": 1000, "seconds": 0.5, "measurements": [
+        {"measurement": "cpu", "source_values": 10, "target_values": 10, "windows": 2}]},
+        {"points_written": 0, "seconds": 0.5, "measurements": [
+            {"measurement": "mem", "source_values": 4, "target_values": 3, "windows": 1}]}]
+    out = report(copied, {"started": 100.0}, 160.0)
+    assert out == {"dbrps_compared": 2, "measurements_compared": 2, "windows_compared": 3, "field_values_compared": 14,
+                   "differences": ["mem"], "points_copied": 1000, "copy_seconds": 1.0, "points_per_second": 1000,
+                   "migration_seconds": 60.0}
