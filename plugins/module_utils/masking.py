@@ -78,8 +78,8 @@ def url_secrets(text) -> set:
             found.update(_raw_and_decoded(password if colon else userinfo))
         segments = [s.lower() for s in parts.path.split("/") if s]
         labels = host.split(".")
-        if WEBHOOK_SEGMENTS.intersection(segments) or any(label in WEBHOOK_SEGMENTS or "webhook" in label
-                                                           for label in labels):
+        webhook_host = any(label in WEBHOOK_SEGMENTS or "webhook" in label for label in labels)
+        if webhook_host or WEBHOOK_SEGMENTS.intersection(segments):
             found.add(url)
             continue
         for name, value in parse_qsl(parts.query, keep_blank_values=False):
