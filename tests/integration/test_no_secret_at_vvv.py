@@ -73,6 +73,7 @@ def test_no_secret_at_vvv(influxdb, kapacitor_with_auth, prefix, run_playbook, t
         "teams_webhook_url": "https://example.webhook.office.com/webhookb2/%s/IncomingWebhook/%s" % (_token(), _token()),
         "pagerduty_routing_key": _token(32),
         "pagerduty_routing_key_rotated": _token(32),
+        "kapacitor_password": kapacitor_password,
         "kapacitor_url_with_password": "http://ansible:%s@%s" % (kapacitor_password, host),
         "kapacitor_url_with_wrong_password": "http://ansible:%s@%s" % (wrong_password, host),
         "influxdb_url": influxdb.url,
@@ -97,8 +98,8 @@ def test_no_secret_at_vvv(influxdb, kapacitor_with_auth, prefix, run_playbook, t
     secrets_file.touch(mode=0o600)
     secrets_file.write_text(json.dumps(secrets))
 
-    proc = run_playbook(PLAYBOOKS / "no_secret_at_vvv.yml", diff=True, verbosity=3, extra_vars={"prefix": prefix},
-                        env={"LEAKCHECK_VARS": str(vars_file)})
+    proc = run_playbook(PLAYBOOKS / "no_secret_at_vvv.yml", diff=True, verbosity=3,
+                        extra_vars={"prefix": prefix, "leakcheck_vars": str(vars_file)})
     log = tmp_path / "vvv.log"
     log.write_text(proc.stdout + proc.stderr)
     try:
