@@ -111,7 +111,8 @@ def client_from_params(params, transport=None, sleep=None):
     url, url_user, url_password = split_url_credentials(params.get("url") or DEFAULT_URL)
     username = params.get("username") or url_user
     password = params.get("password")
-    if password is None and username == url_user:
+    # An empty option (module_defaults templating a variable that is off) is no password: the URL's counts.
+    if not password and username == url_user:
         password = url_password
     if password and not username:
         raise InvalidInput("password is set but username is not: Kapacitor's basic auth needs both")

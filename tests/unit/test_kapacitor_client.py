@@ -200,6 +200,13 @@ def test_credentials_in_the_url_are_used_and_taken_out_of_it():
     assert api.url == "http://kap.test:9092"
 
 
+@pytest.mark.parametrize("empty", [{"username": "", "password": ""}, {"password": ""}, {"username": None, "password": None}])
+def test_empty_options_leave_the_credentials_in_the_url(empty):
+    transport = Transport(ping_ok())
+    k.client_from_params(dict({"url": "http://ops:pw@kap.test:9092"}, **empty), transport=transport).ping()
+    assert (transport.sent[0]["options"]["url_username"], transport.sent[0]["options"]["url_password"]) == ("ops", "pw")
+
+
 def test_password_without_username_is_refused():
     with pytest.raises(ValueError, match="username"):
         k.client_from_params({"url": "http://kap.test:9092", "password": "x"}, transport=Transport(ping_ok()))
