@@ -11,6 +11,7 @@ import pytest
 import collection_path  # noqa: E402,F401 pylint: disable=unused-import  # the collection on sys.path
 from ansible.module_utils.testing import patch_module_args  # noqa: E402
 import test_kapacitor_modules  # noqa: E402
+from influxdb2_support import FakeInflux, org, reply  # noqa: E402
 from test_kapacitor_modules import FakeKapacitor  # noqa: E402
 
 from ansible_collections.tickstack.influx.plugins.module_utils import http_client as http_module  # noqa: E402
@@ -25,6 +26,8 @@ from ansible_collections.tickstack.influx.plugins.module_utils.masking import ( 
 )
 from ansible_collections.tickstack.influx.plugins.module_utils.runner import param_secrets  # noqa: E402
 from ansible_collections.tickstack.influx.plugins.modules import (  # noqa: E402
+    influxdb1_info,
+    influxdb2_org,
     kapacitor_info,
     kapacitor_task,
     kapacitor_topic_handler,
@@ -186,3 +189,16 @@ def test_slack_and_pagerduty_handlers_show_no_secret_but_their_other_options(kap
 
     out, result = run(kapacitor_info, capsys, url="http://kap.test:9092")
     assert SLACK not in out and new_slack not in out and "#ops" in out
+
+
+def test_influxdb2_and_influxdb1_modules_hide_url_passwords_too(monkeypatch, capsys):
+    fake = FakeInflux().on("GET", "/api/v2/orgs", reply(200, {"orgs": [org()]}))
+    monkeypatch.setattr(http_module, "urls_transport", fake)
+    out, result = run(influxdb2_org, capsys, url="http://u:%s@influx.test:8086" % URL_PASSWORD, token="t0ken",
+                      name="acme")
+    assert "failed" not in result and result["changed"] is False and URL_PASSWORD not in out
+
+    monkeypatch.setenv("INFLUXDB1_URL", "http://admin:%s@influx1.test:8086" % URL_PASSWORD)
+    monkeypatch.setattr(http_module, "urls_transport", FakeInflux())   # answers nothing: the module fails
+    out, result = run(influxdb1_info, capsys)
+    assert result["failed"] is True and URL_PASSWORD not in out
