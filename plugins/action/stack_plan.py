@@ -31,6 +31,7 @@ ARGUMENT_SPEC = dict(
     org=dict(type="str", default=""),
     stack_name=dict(type="str", default=stack_plan.DEFAULT_STACK_NAME),
     required=dict(type="dict", default={}),
+    credential_urls=dict(type="dict", default={}),
     authorizations=dict(type="list", elements="dict"),
     tokens=dict(type="list", elements="dict"),
 )
@@ -96,6 +97,9 @@ class ActionModule(ActionBase):
             result.update(failed=True, errors=errors, msg="The stack's model has %d problem%s:\n- %s" % (
                 len(errors), "" if len(errors) == 1 else "s", "\n- ".join(errors)))
             return result
+        warnings = stack_plan.plain_http_warnings(args["credential_urls"])
+        if warnings:
+            result["warnings"] = warnings
         host = to_text(task_vars.get("inventory_hostname", ""))
         plan["host_tokens"] = stack_plan.host_tokens(plan, host)
         result.update(plan)

@@ -88,6 +88,13 @@ options:
       - The organization's tokens (C(id), C(description)). With it the module returns only RV(prune).
     type: list
     elements: dict
+  credential_urls:
+    description:
+      - Variable name to URL, for every URL the stack sends a token or password to. Each C(http://) URL whose host
+        is not a loopback address (C(localhost), C(127.0.0.0/8), C(::1)) gets a warning naming the variable; a
+        C(user:password@) in the URL is not shown.
+    type: dict
+    default: {}
   tokens:
     description: The plan's RV(tokens); required with O(authorizations).
     type: list

@@ -32,9 +32,11 @@ The rules, in the order the role relies on them:
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 from ansible_collections.tickstack.influx.plugins.module_utils.tickscript import scan
 
@@ -114,6 +116,37 @@ def required_errors(required: Mapping[str, Any] | None) -> list[str]:
         if value is None or (isinstance(value, str) and not value.strip()):
             errors.add(name, "is empty: %s." % REQUIRED_HINTS.get(name, "set it"))
     return errors
+
+
+def _loopback(host: str) -> bool:
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def plain_http_warnings(credential_urls: Mapping[str, Any] | None) -> list[str]:
+    """A warning for every URL (variable name -> URL) that would carry a credential in plain HTTP off loopback.
+
+    Each URL given here is one the stack sends a token or password to; ``user:password@`` in a URL
+    is a credential of its own. https:// and loopback addresses are fine.
+    """
+    warnings = []
+    for name, url in (credential_urls or {}).items():
+        text = str(url or "").strip()
+        if not text:
+            continue
+        parts = urlsplit(text)
+        if parts.scheme.lower() != "http" or _loopback(parts.hostname or ""):
+            continue
+        shown = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+        warnings.append("%s (%s) sends credentials in plain HTTP beyond this host: anyone on the network path can "
+                        "read them. Set tickstack_tls (generated or provided) or give an https:// URL."
+                        % (name, shown))
+    return warnings
 
 
 def stack_name_errors(stack_name: Any) -> list[str]:

@@ -377,3 +377,26 @@ def test_unreadable_source_with_reads_given():
     planned = task_plan(result, "flux")
     assert planned["reads"] == pairs(("telegraf", "autogen")) and planned["writes"] == pairs(("my-db", "my-rp"))
     assert result["read_buckets"] == ["telegraf"]
+
+
+# --- plain HTTP with credentials ----------------------------------------------------------------
+
+def test_plain_http_off_loopback_warns_naming_the_variable():
+    warnings = sp.plain_http_warnings({
+        "tickstack_influxdb_url": "http://influxdb:8086",
+        "tickstack_influxdb_api_url": "http://127.0.0.1:8086",
+        "tickstack_kapacitor_url": "https://kapacitor:9092",
+        "loopback_v6": "http://[::1]:9092",
+        "named_loopback": "http://localhost:8086",
+        "embedded": "http://admin:s3cret@10.0.0.9:9092/",
+        "unset": "",
+    })
+    assert len(warnings) == 2
+    assert warnings[0].startswith("tickstack_influxdb_url (http://influxdb:8086) sends credentials in plain HTTP")
+    assert "tickstack_tls" in warnings[0]
+    assert warnings[1].startswith("embedded (http://10.0.0.9:9092/)")
+    assert "s3cret" not in " ".join(warnings)
+
+
+def test_no_warning_for_https_or_loopback():
+    assert sp.plain_http_warnings({"a": "HTTPS://x:1", "b": "http://127.1.2.3:8086", "c": None}) == []
