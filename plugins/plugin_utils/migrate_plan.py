@@ -401,18 +401,16 @@ INFLUXDB1_SECRET = "influxdb1_password"
 
 def telegraf_influxdb1_output(url: str, database: str, retention_policy: str = AUTOGEN, username: str | None = None,
                               secret: str = INFLUXDB1_SECRET) -> dict[str, Any]:
-    """Telegraf's ``[[outputs.http]]`` to a 1.x ``/write``: the old server's half of the dual-write.
+    """Telegraf's ``[[outputs.influxdb]]`` to the 1.x server: the old server's half of the dual-write.
 
-    An ``outputs.http`` (not a second ``outputs.influxdb``, whose list the Kapacitor output owns) posting
-    line protocol; the password is a reference to the telegraf role's secret store (``telegraf_secrets``),
-    so it is in neither the config nor the environment.
+    The password is a reference to the telegraf role's secret store (``telegraf_secrets``), so it is in
+    neither the config nor the environment. The database exists already (it is being migrated).
     """
     if not url:
         raise InvalidInput("tickstack_migrate_influxdb1_url: the dual-write needs the 1.x server's URL")
-    query = "db=%s&rp=%s" % (quote(str(database), safe=""), quote(str(retention_policy), safe=""))
-    output: dict[str, Any] = {"url": "%s/write?%s" % (str(url).rstrip("/"), query), "method": "POST",
-                              "data_format": "influx", "timeout": "5s",
-                              "headers": {"Content-Type": "text/plain; charset=utf-8"}}
+    output: dict[str, Any] = {"urls": [str(url).rstrip("/")], "database": str(database),
+                              "retention_policy": str(retention_policy), "skip_database_creation": True,
+                              "timeout": "5s"}
     if username:
         output.update(username=username, password="@{systemd:%s}" % secret)
     return output

@@ -237,9 +237,9 @@ def test_kapacitor_model_notes_a_task_enabled_but_not_executing():
 
 def test_telegraf_output_to_influxdb1():
     out = telegraf_influxdb1_output("http://old:8086/", "telegraf", "one-week.v2", username="telegraf")
-    assert out["url"] == "http://old:8086/write?db=telegraf&rp=one-week.v2"
-    assert (out["method"], out["data_format"], out["username"], out["password"]) == (
-        "POST", "influx", "telegraf", "@{systemd:influxdb1_password}")
+    assert out == {"urls": ["http://old:8086"], "database": "telegraf", "retention_policy": "one-week.v2",
+                   "skip_database_creation": True, "timeout": "5s", "username": "telegraf",
+                   "password": "@{systemd:influxdb1_password}"}
     assert "username" not in telegraf_influxdb1_output("http://old:8086", "telegraf")
     with pytest.raises(InvalidInput, match="tickstack_migrate_influxdb1_url"):
         telegraf_influxdb1_output("", "telegraf")
