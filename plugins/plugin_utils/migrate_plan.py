@@ -412,7 +412,7 @@ def telegraf_influxdb1_output(url: str, database: str, retention_policy: str = A
                               "retention_policy": str(retention_policy), "skip_database_creation": True,
                               "timeout": "5s"}
     if username:
-        output.update(username=username, password="@{systemd:%s}" % secret)
+        output.update(username=username, password="@{secrets:%s}" % secret)
     return output
 
 

@@ -239,7 +239,7 @@ def test_telegraf_output_to_influxdb1():
     out = telegraf_influxdb1_output("http://old:8086/", "telegraf", "one-week.v2", username="telegraf")
     assert out == {"urls": ["http://old:8086"], "database": "telegraf", "retention_policy": "one-week.v2",
                    "skip_database_creation": True, "timeout": "5s", "username": "telegraf",
-                   "password": "@{systemd:influxdb1_password}"}
+                   "password": "@{secrets:influxdb1_password}"}
     assert "username" not in telegraf_influxdb1_output("http://old:8086", "telegraf")
     with pytest.raises(InvalidInput, match="tickstack_migrate_influxdb1_url"):
         telegraf_influxdb1_output("", "telegraf")
