@@ -60,6 +60,9 @@ class ActionModule(ActionBase):
         validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
         del validation
         host = to_text(task_vars.get("inventory_hostname", ""))
+        if tls.CRYPTOGRAPHY_ERROR:
+            result.update(failed=True, changed=False, msg=tls.CRYPTOGRAPHY_ERROR)
+            return result
         try:
             if args["mode"] == "generated":
                 result.update(self._generated(args, task_vars, host))

@@ -24,13 +24,18 @@ import os
 import tempfile
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
-from cryptography import x509
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-
 from ansible_collections.tickstack.influx.plugins.module_utils.errors import InvalidInput
+
+try:  # ansible-core requires cryptography; the guard keeps a clear message for a broken controller
+    from cryptography import x509
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+except ImportError as e:  # pragma: no cover - ansible-core installs it
+    CRYPTOGRAPHY_ERROR: str | None = "the Python cryptography library (an ansible-core requirement) is missing: %s" % e
+else:
+    CRYPTOGRAPHY_ERROR = None
 
 CA_DAYS = 3650
 CERT_DAYS = 397

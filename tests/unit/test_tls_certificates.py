@@ -137,7 +137,7 @@ def test_a_real_tls_client_accepts_the_certificate(tmp_path):
     port = listener.getsockname()[1]
 
     def serve():
-        conn, _ = listener.accept()
+        conn = listener.accept()[0]
         try:
             tls_conn = server.wrap_socket(conn, server_side=True)
             tls_conn.send(b"x")
