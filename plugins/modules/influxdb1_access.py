@@ -14,7 +14,7 @@ description:
   - Logs in as each user with its password (HTTP basic authentication, as 1.x clients do) and tries, for
     each database/retention policy listed, a read (C(SELECT) on C(/query)) and a write (C(/write)),
     then compares what was allowed with what was expected.
-  - The write sends a line that is not line protocol, so nothing is ever stored: a server that checks
+  - The write sends a line that is not line protocol, so nothing is ever stored. A server that checks
     the permission first answers 400 (allowed, the line refused) or 401/403 (not allowed). InfluxDB 2's
     C(/write) checks the bucket permission before it parses the body.
   - The read is allowed when the query answers 200 without an error in its result; InfluxDB 2 answers a
