@@ -31,7 +31,6 @@ import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
-from urllib.parse import quote
 
 from ansible_collections.tickstack.influx.plugins.module_utils.errors import InvalidInput
 from ansible_collections.tickstack.influx.plugins.module_utils.influxdb2 import (
@@ -438,8 +437,8 @@ def task_problems(after: Mapping[str, Any], earlier: Mapping[str, Any], running:
         if task is None:
             problems.append("%s: gone from Kapacitor" % task_id)
         elif task.get("status") != "enabled" or not task.get("executing"):
-            problems.append("%s: %s and %s (%s)" % (task_id, task.get("status"), "executing" if task.get("executing")
-                                                     else "not executing", task.get("error") or "no error"))
+            state = "executing" if task.get("executing") else "not executing"
+            problems.append("%s: %s and %s (%s)" % (task_id, task.get("status"), state, task.get("error") or "no error"))
         elif task.get("error"):
             problems.append("%s: %s" % (task_id, task["error"]))
         elif _processed(task) <= _processed(tasks_earlier.get(task_id) or {}):

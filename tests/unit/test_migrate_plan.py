@@ -202,11 +202,13 @@ def test_kapacitor_model_feeds_the_stack_role():
     assert "dbrps" not in copy and count["dbrps"] == [{"db": "telegraf", "rp": "one-week.v2"}]
     assert off["status"] == "disabled"
     assert any("template tpl" in n for n in model["notes"])
-    assert {(d["database"], d["retention_policy"]): (d["bucket"], d["default"], d["retention"])
-            for d in model["databases"]} == {
-        ("telegraf", "autogen"): ("telegraf", True, "infinite"), ("telegraf", "one-week.v2"): ("telegraf/one-week.v2",
-                                                                                             False, "7d"),
-        ("app", "autogen"): ("app", False, "infinite"), ("app", "hot"): ("app/hot", True, "2d")}
+    found = {(d["database"], d["retention_policy"]): (d["bucket"], d["default"], d["retention"])
+             for d in model["databases"]}
+    assert found == {
+        ("telegraf", "autogen"): ("telegraf", True, "infinite"),
+        ("telegraf", "one-week.v2"): ("telegraf/one-week.v2", False, "7d"),
+        ("app", "autogen"): ("app", False, "infinite"),
+        ("app", "hot"): ("app/hot", True, "2d")}
     # The stack role's plan takes the model as it is, and scopes Kapacitor's token to what the tasks use.
     stacked = stack_plan(databases=model["databases"], kapacitor_tasks=model["kapacitor_tasks"],
                          kapacitor_hosts=["k"], telegraf_hosts=["t"], org="o")
