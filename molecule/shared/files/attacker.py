@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 """An attacker on the stack's network: no credentials of its own, Python's standard library only.
 
 race     POST /api/v2/setup to InfluxDB over http and https (unverified TLS) every 0.2 s until
@@ -66,7 +65,8 @@ def call(method: str, url: str, body=None, user=None, password=None, timeout: fl
         headers["Authorization"] = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
     request = urllib.request.Request(url, data=data, method=method, headers=headers)
     try:
-        with urllib.request.urlopen(request, timeout=timeout, context=_unverified_tls()) as response:
+        opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=_unverified_tls()))
+        with opener.open(request, timeout=timeout) as response:
             return f"HTTP {response.status}"
     except urllib.error.HTTPError as error:
         return f"HTTP {error.code}"
@@ -118,7 +118,7 @@ def table(rows: list) -> list:
     headers = ("attempt", "expected", "outcome", "refused")
     cells = [[row["attempt"], row["expected"], row["outcome"], "yes" if row["refused"] else "NO"] for row in rows]
     widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(headers)]
-    line = " | ".join("{:<%d}" % w for w in widths)
+    line = " | ".join(f"{{:<{width}}}" for width in widths)
     refused = sum(row["refused"] for row in rows)
     return [
         line.format(*headers).rstrip(),
