@@ -97,15 +97,18 @@ smoke: venv artifacts
 	@echo "== smoke test (real binaries)"; $(BIN)/pytest -q tests/smoke
 
 integration: venv artifacts
-	@echo "== integration tests (real servers)"; $(BIN)/pytest -q tests/integration
+	@echo "== integration tests (real servers)"; $(BIN)/pytest -q -n 2 --dist loadfile tests/integration
 
 # Four workers on two cores: most of a fault case is waiting (a stalled reply outlasting the timeout).
 .PHONY: faults
 faults: venv artifacts
 	@echo "== fault injection (real servers behind a fault proxy; report: /tmp/faults_report.md)"; $(BIN)/pytest -q -n 4 tests/faults
 
+# The scenarios make test runs, in this order; demo is only syntax-checked (make demo converges it).
+MOLECULE_SCENARIOS ?= default debian13
 molecule: venv artifacts images mirror
-	@echo "== molecule"; $(BIN)/molecule test --all
+	@for s in $(MOLECULE_SCENARIOS); do echo "== molecule: $$s"; $(BIN)/molecule test -s $$s; done
+	@echo "== molecule: demo (syntax)"; $(BIN)/molecule syntax -s demo
 
 test: venv images-background artifacts lint sanity docs unit collection ee smoke integration faults molecule
 	@echo "make test: all gates passed"
