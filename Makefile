@@ -104,10 +104,12 @@ integration: venv artifacts
 faults: venv artifacts
 	@echo "== fault injection (real servers behind a fault proxy; report: /tmp/faults_report.md)"; $(BIN)/pytest -q -n 4 tests/faults
 
-# The scenarios make test runs, in this order; demo is only syntax-checked (make demo converges it).
+# The scenarios make test runs, MOLECULE_JOBS (2) at a time (tools/molecule.sh); demo is only
+# syntax-checked (make demo converges it).
 MOLECULE_SCENARIOS ?= default debian13
+export MOLECULE_JOBS ?= 2
 molecule: venv artifacts images mirror
-	@for s in $(MOLECULE_SCENARIOS); do echo "== molecule: $$s"; $(BIN)/molecule test -s $$s; done
+	@echo "== molecule: $(MOLECULE_SCENARIOS)"; MOLECULE=$(BIN)/molecule tools/molecule.sh $(MOLECULE_SCENARIOS)
 	@echo "== molecule: demo (syntax)"; $(BIN)/molecule syntax -s demo
 
 test: venv images-background artifacts lint sanity docs unit collection ee smoke integration faults molecule
