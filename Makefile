@@ -104,9 +104,10 @@ integration: venv artifacts
 faults: venv artifacts
 	@echo "== fault injection (real servers behind a fault proxy; report: /tmp/faults_report.md)"; $(BIN)/pytest -q -n 4 tests/faults
 
-# The scenarios make test runs, MOLECULE_JOBS (2) at a time (tools/molecule.sh); demo is only
+# The scenarios make test runs, MOLECULE_JOBS (2) at a time (tools/molecule.sh), longest first so
+# migrate (about 9 min) fills the gap after default (about 13); demo is only
 # syntax-checked (make demo converges it).
-MOLECULE_SCENARIOS ?= default debian13
+MOLECULE_SCENARIOS ?= debian13 default migrate
 export MOLECULE_JOBS ?= 2
 molecule: venv artifacts images mirror
 	@echo "== molecule: $(MOLECULE_SCENARIOS)"; MOLECULE=$(BIN)/molecule tools/molecule.sh $(MOLECULE_SCENARIOS)
