@@ -16,6 +16,10 @@ BIN := $(VENV)/bin
 COLLECTIONS := $(TICKSTACK_CACHE)/collections/$(shell printf '%s' '$(CURDIR)' | sha256sum | cut -c1-12)
 export ANSIBLE_COLLECTIONS_PATH := $(abspath $(COLLECTIONS))
 export PATH := $(abspath $(BIN)):$(PATH)
+# Everything Ansible writes for itself (tmp, galaxy cache, collections an installer puts in its
+# default place) goes to the cache, never to ~/.ansible: make test writes only to the checkout and
+# $(TICKSTACK_CACHE).
+export ANSIBLE_HOME := $(abspath $(TICKSTACK_CACHE))/ansible-home
 
 .PHONY: help venv gates artifacts docker images mirror lint sanity docs role-docs collection ee unit bench smoke integration molecule test demo demo-down clean-venv
 
@@ -118,7 +122,7 @@ test: venv images-background artifacts lint sanity docs unit collection ee smoke
 
 demo: venv artifacts images mirror
 	@$(BIN)/molecule converge -s demo
-	@$(BIN)/ansible-playbook -i molecule/demo/inventory.yml playbooks/demo_status.yml
+	@$(BIN)/ansible-playbook -i extensions/molecule/demo/inventory.yml playbooks/demo_status.yml
 
 demo-down: venv
 	@$(BIN)/molecule destroy -s demo

@@ -48,7 +48,7 @@ for wanted in MANIFEST.json FILES.json README.md meta/runtime.yml \
               meta/execution-environment.yml changelogs/changelog.yaml; do
   grep -qx "$wanted" "$work/dist/contents.txt" || die "tarball lacks $wanted"
 done
-if leaked=$(grep -E '^(tests|molecule|tools|\.ci|\.config|\.venv[^/]*|\.git|\.pytest_cache|\.ruff_cache|build)(/|$)|^(Makefile|pytest\.ini)$|__pycache__|\.pyc$' \
+if leaked=$(grep -E '^(tests|extensions/molecule|tools|\.ci|\.config|\.venv[^/]*|\.git|\.pytest_cache|\.ruff_cache|build)(/|$)|^(Makefile|pytest\.ini)$|__pycache__|\.pyc$' \
               "$work/dist/contents.txt"); then
   die "tarball holds development files (add them to build_ignore in galaxy.yml):
 $leaked"

@@ -1,4 +1,4 @@
-"""molecule/shared/files/attacker.py: what counts as refused, on real sockets, and the racer's verdict."""
+"""extensions/molecule/shared/files/attacker.py: what counts as refused, on real sockets, and the racer's verdict."""
 
 from __future__ import annotations
 

@@ -294,7 +294,7 @@ def test_error_required_settings_empty_with_hints():
 
 
 def test_the_molecule_model_gives_what_0_1_0_gave():
-    model = yaml.safe_load((REPO / "molecule/shared/vars/test_model.yml").read_text())
+    model = yaml.safe_load((REPO / "extensions/molecule/shared/vars/test_model.yml").read_text())
     result = ok(databases=model["tickstack_databases"], kapacitor_tasks=model["tickstack_kapacitor_tasks"],
                 org="tickstack")
     assert result["buckets"] == [{"bucket": "telegraf", "retention": "30d"}, {"bucket": "my-bucket", "retention": "90d"}]
