@@ -137,6 +137,10 @@ case ${1:-} in
   venv) ensure_venv "${2:?venv X.Y}"; exit ;;
 esac
 
+for leg in "$@"; do
+  [[ $leg =~ ^(sanity|unit|integration)-([0-9]+\.[0-9]+)$ ]] && [ -n "${CORES[${BASH_REMATCH[2]}]:-}" ] \
+    || die "unknown leg '$leg': $0 legs lists them"
+done
 declare -A took status
 failed=0
 for leg in "$@"; do

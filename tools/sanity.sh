@@ -129,7 +129,11 @@ export PATH=$bin:$venv/bin:$PATH
 mkdir -p "$test_home"
 export HOME=$test_home PIP_CACHE_DIR=$test_home/.cache/pip
 log "ansible-test sanity on Python ${python_args[*]} (report: $copy/tests/output/)"
-if ! "$venv/bin/ansible-test" sanity --local --requirements --color no "$@"; then
+# A single Python asked for is the only one: ansible-test would also take any other pythonX.Y it
+# finds on PATH (/usr/bin/python3.11 here).
+only=()
+[ ${#python_args[@]} -eq 1 ] && only=(--python "${python_args[0]}")
+if ! "$venv/bin/ansible-test" sanity --local --requirements --color no "${only[@]}" "$@"; then
   die "sanity errors above (full report: $copy/tests/output/)"
 fi
 log "ansible-test sanity: 0 errors"
