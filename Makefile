@@ -142,14 +142,15 @@ integration-oldest: artifacts
 # `sanity`, `unit` and `integration` above) in the background while Molecule runs, which is mostly
 # waiting on services and the network: two streams, the integration suite on the oldest core in
 # one, the sanity and unit legs in the other. matrix-wait fails make test if a leg failed.
-# Measured on the 2-core machine (2026-12-01, load average 10-22 from other engineers' runs):
-#   venv per leg (ansible-core + pytest) 56-120 s cold, reused after;
-#   unit-2.17..2.21 40-77 s each; integration-2.21 (.venv, -n 2) 1656 s; integration-2.17 NNN s;
-#   sanity-2.21 (.venv, module code on 3.11 and 3.13) 2086 s cold (ansible-test's venvs built),
-#   sanity-2.17 (3.11 and 3.12) SSS s cold; sanity-2.19 / 2.20 (controller Python only) TTT / UUU s cold;
-#   faults 490 s, docs 252 s, ansible-lint 415 s, smoke 28 s, ee 8 s.
-# Warm (ansible-test's sanity venvs kept in $(TICKSTACK_CACHE)/matrix/sanity-X.Y/home) a sanity leg
-# is WWW s. MATRIX_TEST_LEGS= (empty) leaves the matrix out of make test; `make matrix` runs all of it.
+# Measured on the 2-core machine (2026-12-01, load average 10-22 from other engineers' runs, so an
+# upper bound): venv per leg (ansible-core + pytest) 56-120 s cold, reused after; unit-2.17..2.21
+# 40-77 s each; integration-2.21 (.venv, -n 2) 1656 s, integration-2.17 over 2600 s (the same 49
+# tests); sanity-2.21 (.venv, module code on 3.11 and 3.13) 2086 s cold, building ansible-test's
+# venvs; the older sanity legs, cold and two at a time, over 900 s each; faults 490 s, docs 252 s,
+# ansible-lint 415 s, smoke 28 s, ee 8 s. So on a cold machine the background streams (about 45 and
+# 40 min) outlast Molecule (about 30): matrix-wait adds 10-15 min, over the 75 min budget unless
+# ansible-test's venvs (in $(TICKSTACK_CACHE)/matrix/sanity-X.Y/home) are kept between CI runs.
+# MATRIX_TEST_LEGS= (empty) leaves the matrix out of make test; `make matrix` runs all of it.
 MATRIX_NEWEST := $(lastword $(subst -, ,$(lastword $(MATRIX_LEGS))))
 MATRIX_TEST_LEGS ?= $(filter-out %-$(MATRIX_NEWEST),$(MATRIX_LEGS))
 MATRIX_STREAM_1 := $(filter integration-%,$(MATRIX_TEST_LEGS))
