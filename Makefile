@@ -144,7 +144,7 @@ integration-oldest: artifacts
 # one, the sanity and unit legs in the other. matrix-wait fails make test if a leg failed.
 # Measured on the 2-core machine (2026-12-01, load average 10-22 from other engineers' runs, so an
 # upper bound): venv per leg (ansible-core + pytest) 56-120 s cold, reused after; unit-2.17..2.21
-# 40-77 s each; integration-2.21 (.venv, -n 2) 1656 s, integration-2.17 over 2600 s (the same 49
+# 40-77 s each; integration-2.21 (.venv, -n 2) 1656 s, integration-2.17 3100 s (the same 49
 # tests); sanity-2.21 (.venv, module code on 3.11 and 3.13) 2086 s cold, building ansible-test's
 # venvs; the older sanity legs, cold and two at a time, over 900 s each; faults 490 s, docs 252 s,
 # ansible-lint 415 s, smoke 28 s, ee 8 s. So on a cold machine the background streams (about 45 and
