@@ -26,12 +26,25 @@ export ANSIBLE_HOME := $(abspath $(TICKSTACK_CACHE))/ansible-home
 help:
 	@echo "make demo       build or reuse the artifacts, start containers, converge the stack"
 	@echo "make demo-down  remove the demo containers"
-	@echo "make test       every gate CI runs: lint, sanity, unit, smoke, integration, faults, molecule"
+	@echo "make test       every gate CI runs: lint, sanity, unit, smoke, integration, faults, molecule,"
+	@echo "                and the controller matrix (ansible-core 2.17-2.20) beside molecule"
+	@echo "make matrix     sanity and unit on every ansible-core minor, integration on the oldest and newest"
 	@echo "make bench      benchmarks (outside make test): they print numbers"
 	@echo "make artifacts  build the real binaries into $$TICKSTACK_ARTIFACTS"
 
+# .venv runs the newest ansible-core (tests/requirements.txt), which needs Python 3.12 or later; it
+# is tested on 3.13. tools/matrix.sh find-python looks in pyenv's versions, /usr/local/bin, /usr/bin
+# and PATH, and says where it looked when there is none. A .venv of another Python is rebuilt.
+VENV_PYTHON_VERSION ?= 3.13
+# pip's cache with the rest of ours, not in ~/.cache/pip.
+export PIP_CACHE_DIR ?= $(abspath $(TICKSTACK_CACHE))/pip
+
 $(VENV)/.stamp: tests/requirements.txt
-	@python3 -m venv $(VENV)
+	@python=$$(tools/matrix.sh find-python $(VENV_PYTHON_VERSION)) \
+	  || { echo "make venv: $(VENV) needs Python $(VENV_PYTHON_VERSION) (set VENV_PYTHON_VERSION=3.12 to use 3.12)" >&2; exit 1; }; \
+	  if [ -x $(PY) ] && ! $(PY) -c 'import sys; sys.exit(sys.version_info[:2] != tuple(map(int, "$(VENV_PYTHON_VERSION)".split("."))))'; then \
+	    echo "== venv: $(VENV) is not Python $(VENV_PYTHON_VERSION): rebuilding it"; rm -rf $(VENV); fi; \
+	  echo "== venv: $(VENV) on $$python"; "$$python" -m venv $(VENV)
 	@$(PY) -m pip install -q --upgrade pip
 	@$(PY) -m pip install -q -r tests/requirements.txt
 	@cp tests/requirements.txt $@
@@ -108,6 +121,58 @@ integration: venv artifacts
 faults: venv artifacts
 	@echo "== fault injection (real servers behind a fault proxy; report: /tmp/faults_report.md)"; $(BIN)/pytest -q -n 4 tests/faults
 
+# --- controller matrix (tools/matrix.sh): the ansible-core minors meta/runtime.yml claims ---------
+# Each leg runs in a venv of its own under $(TICKSTACK_CACHE)/matrix/ (ansible-core X.Y on a Python
+# it supports); .venv (the newest, 2.21) is what `sanity`, `unit` and `integration` above run on.
+MATRIX_LEGS := $(shell tools/matrix.sh legs)
+.PHONY: matrix matrix-sanity matrix-unit integration-oldest
+matrix: artifacts
+	@echo "== matrix: $(MATRIX_LEGS)"; tools/matrix.sh $(MATRIX_LEGS)
+
+matrix-sanity:
+	@echo "== matrix: ansible-test sanity per ansible-core"; tools/matrix.sh $(filter sanity-%,$(MATRIX_LEGS))
+
+matrix-unit:
+	@echo "== matrix: unit tests per ansible-core"; tools/matrix.sh $(filter unit-%,$(MATRIX_LEGS))
+
+integration-oldest: artifacts
+	@echo "== integration tests on the oldest ansible-core claimed"; tools/matrix.sh $(firstword $(filter integration-%,$(MATRIX_LEGS)))
+
+# make test runs the legs .venv does not cover (every leg but the newest ansible-core's: that one is
+# `sanity`, `unit` and `integration` above) in the background while Molecule runs, which is mostly
+# waiting on services and the network: two streams, the integration suite on the oldest core in
+# one, the sanity and unit legs in the other. matrix-wait fails make test if a leg failed.
+# Measured on the 2-core machine (2026-12-01, load average 10-22 from other engineers' runs, so an
+# upper bound): venv per leg (ansible-core + pytest) 56-120 s cold, reused after; unit-2.17..2.21
+# 40-77 s each; integration-2.21 (.venv, -n 2) 1656 s, integration-2.17 3100 s (the same 49
+# tests); sanity-2.21 (.venv, module code on 3.11 and 3.13) 2086 s cold, building ansible-test's
+# venvs; the older sanity legs, cold and two at a time, over 900 s each; faults 490 s, docs 252 s,
+# ansible-lint 415 s, smoke 28 s, ee 8 s. So on a cold machine the background streams (about 45 and
+# 40 min) outlast Molecule (about 30): matrix-wait adds 10-15 min, over the 75 min budget unless
+# ansible-test's venvs (in $(TICKSTACK_CACHE)/matrix/sanity-X.Y/home) are kept between CI runs.
+# MATRIX_TEST_LEGS= (empty) leaves the matrix out of make test; `make matrix` runs all of it.
+MATRIX_NEWEST := $(lastword $(subst -, ,$(lastword $(MATRIX_LEGS))))
+MATRIX_TEST_LEGS ?= $(filter-out %-$(MATRIX_NEWEST),$(MATRIX_LEGS))
+MATRIX_STREAM_1 := $(filter integration-%,$(MATRIX_TEST_LEGS))
+MATRIX_STREAM_2 := $(filter-out integration-%,$(MATRIX_TEST_LEGS))
+MATRIX_LOGS := $(TICKSTACK_CACHE)/logs/matrix-background
+.PHONY: matrix-background matrix-wait
+matrix-background: venv artifacts
+	@mkdir -p $(MATRIX_LOGS); rm -f $(MATRIX_LOGS)/stream-*
+	@n=0; for legs in "$(MATRIX_STREAM_1)" "$(MATRIX_STREAM_2)"; do \
+	  [ -n "$$legs" ] || continue; n=$$((n + 1)); log=$(MATRIX_LOGS)/stream-$$n.log; : >"$$log"; \
+	  echo "== matrix: $$legs in the background (log: $$log)"; \
+	  nohup bash -c "tools/matrix.sh $$legs >$$log 2>&1; echo \$$? >$${log%.log}.rc" >/dev/null 2>&1 & \
+	done
+
+matrix-wait:
+	@echo "== matrix: waiting for the background legs"; \
+	  for log in $(MATRIX_LOGS)/stream-*.log; do \
+	    [ -f "$$log" ] || continue; rc=$${log%.log}.rc; while [ ! -f "$$rc" ]; do sleep 10; done; \
+	    grep '^\[matrix\] [^ ]* *\(pass\|FAIL\) ' "$$log" || true; \
+	    [ "$$(cat "$$rc")" = 0 ] || { cat "$$log"; echo "matrix: a leg failed ($$log)" >&2; exit 1; }; \
+	  done
+
 # The scenarios make test runs, MOLECULE_JOBS (2) at a time (tools/molecule.sh), longest first so
 # migrate (about 9 min) fills the gap after default (about 13); demo is only
 # syntax-checked (make demo converges it).
@@ -117,7 +182,7 @@ molecule: venv artifacts images mirror
 	@echo "== molecule: $(MOLECULE_SCENARIOS)"; MOLECULE=$(BIN)/molecule tools/molecule.sh $(MOLECULE_SCENARIOS)
 	@echo "== molecule: demo (syntax)"; $(BIN)/molecule syntax -s demo
 
-test: venv images-background artifacts lint sanity docs unit collection ee smoke integration faults molecule
+test: venv images-background artifacts lint sanity docs unit collection ee smoke integration faults matrix-background molecule matrix-wait
 	@echo "make test: all gates passed"
 
 demo: venv artifacts images mirror

@@ -87,7 +87,10 @@ def run_playbook(collections_path, tmp_path_factory):
         if verbosity:
             argv.append("-" + "v" * verbosity)
         proc_env = {**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(collections_path),
-                    "ANSIBLE_LOCAL_TEMP": str(tmp), "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0",
+                    # remote_tmp is ~/.ansible/tmp whatever ANSIBLE_HOME says; with -c local that
+                    # is this machine's home, where a test has no business writing.
+                    "ANSIBLE_LOCAL_TEMP": str(tmp), "ANSIBLE_REMOTE_TMP": str(tmp / "remote"),
+                    "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0",
                     "ANSIBLE_RETRY_FILES_ENABLED": "0", "ANSIBLE_DEPRECATION_WARNINGS": "0",
                     **(env or {})}
         proc = subprocess.run(argv, capture_output=True, text=True, env=proc_env, cwd=REPO, check=False)

@@ -13,13 +13,24 @@
 # Usage: tools/sanity.sh [ansible-test sanity options]   e.g. --test validate-modules
 # Environment: SANITY_PYTHONS  Python versions to test module code with (default "3.11 3.13": the
 #              managed nodes' Pythons on Debian 12 and 13); a version not installed is skipped.
+#              VENV            the venv whose ansible-test runs (default .venv; tools/matrix.sh
+#                              passes one per ansible-core minor)
+#              SANITY_WORK     where the copy, the report and ansible-test's own venvs live (default
+#                              $TICKSTACK_CACHE/sanity; one per VENV when several run at once)
+#
+# ansible-test keeps its sanity venvs and its get-pip cache under ~/.ansible/test (a fixed
+# `~`, no setting moves it), so it runs with HOME=$SANITY_WORK/home: nothing is written to the
+# real ~/.ansible, and those venvs are reused from there on the next run.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cache=${TICKSTACK_CACHE:-$HOME/.cache/tickstack}
 venv=${VENV:-$repo/.venv}
 case $venv in /*) ;; *) venv=$PWD/$venv ;; esac  # the Makefile's VENV is relative
-work=$cache/sanity
+work=${SANITY_WORK:-$cache/sanity}
+case $work in /*) ;; *) work=$PWD/$work ;; esac
+real_home=$HOME
+test_home=$work/home
 copy=$work/ansible_collections/tickstack/influx
 pythons=${SANITY_PYTHONS:-3.11 3.13}
 
@@ -47,7 +58,7 @@ source = (pathlib.Path(ansible_test.__file__).parent / "_internal" / "python_req
 print(re.search(r"default_packages = dict\(\s*pip='([0-9.]+)'", source).group(1))
 EOF
 ) || die "cannot tell which pip version ansible-test bootstraps"
-get_pip=$HOME/.ansible/test/cache/get_pip_${pip_version//./_}.py
+get_pip=$test_home/.ansible/test/cache/get_pip_${pip_version//./_}.py
 if [ ! -f "$get_pip" ] || grep -q 'tickstack.influx stand-in' "$get_pip"; then
   mkdir -p "$(dirname "$get_pip")"
   cat >"$get_pip" <<'EOF'
@@ -77,7 +88,7 @@ rm -rf "$bin"; mkdir -p "$bin"
 python_args=()
 for version in $pythons; do
   found=""
-  for candidate in "$venv/bin/python$version" "$HOME"/.pyenv/versions/"$version".*/bin/python"$version" \
+  for candidate in "$venv/bin/python$version" "${PYENV_ROOT:-$real_home/.pyenv}"/versions/"$version".*/bin/python"$version" \
                    /usr/bin/python"$version" /usr/local/bin/python"$version"; do
     if [ -x "$candidate" ] && "$candidate" -c 'import venv, ensurepip' 2>/dev/null; then
       found=$candidate; break
@@ -114,8 +125,15 @@ cd "$copy"
 unset ANSIBLE_COLLECTIONS_PATH ANSIBLE_COLLECTIONS_PATHS
 PATH=$(printf '%s' "$PATH" | tr ':' '\n' | grep -v '/\.pyenv/shims$' | paste -sd: -)
 export PATH=$bin:$venv/bin:$PATH
+# ansible-test's venvs, get-pip cache and pip's cache under $test_home, not the real ~ (see above).
+mkdir -p "$test_home"
+export HOME=$test_home PIP_CACHE_DIR=$test_home/.cache/pip
 log "ansible-test sanity on Python ${python_args[*]} (report: $copy/tests/output/)"
-if ! "$venv/bin/ansible-test" sanity --local --requirements --color no "$@"; then
+# A single Python asked for is the only one: ansible-test would also take any other pythonX.Y it
+# finds on PATH (/usr/bin/python3.11 here).
+only=()
+[ ${#python_args[@]} -eq 1 ] && only=(--python "${python_args[0]}")
+if ! "$venv/bin/ansible-test" sanity --local --requirements --color no "${only[@]}" "$@"; then
   die "sanity errors above (full report: $copy/tests/output/)"
 fi
 log "ansible-test sanity: 0 errors"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 SPEC = importlib.util.spec_from_file_location(
-    "attacker", Path(__file__).resolve().parents[2] / "molecule" / "shared" / "files" / "attacker.py"
+    "attacker", Path(__file__).resolve().parents[2] / "extensions" / "molecule" / "shared" / "files" / "attacker.py"
 )
 attacker = importlib.util.module_from_spec(SPEC)
 SPEC.loader.exec_module(attacker)

@@ -226,8 +226,11 @@ def test_filter_plugin_wraps_errors():
 
 def test_ansible_tagged_values():
     """Values carrying Ansible's data tags (trusted templates, unsafe text) render like plain ones."""
-    from ansible.template import trust_as_template
     from ansible.utils.unsafe_proxy import wrap_var
+    try:
+        from ansible.template import trust_as_template
+    except ImportError:  # ansible-core < 2.19: what a playbook's YAML gives is AnsibleUnicode
+        from ansible.parsing.yaml.objects import AnsibleUnicode as trust_as_template
 
     data = {"hostname": trust_as_template("kap\"acitor"),
             "influxdb": [wrap_var({"urls": ["http://influx:8086"], "token": "t{{ not templated }}"})]}

@@ -20,7 +20,7 @@ from influxdb2_support import (
     with_org,
 )
 
-from ansible.module_utils.testing import patch_module_args
+from module_args import patch_module_args
 from ansible_collections.tickstack.influx.plugins.module_utils import http_client as http_module
 from ansible_collections.tickstack.influx.plugins.module_utils.compare import MASK
 from ansible_collections.tickstack.influx.plugins.module_utils.influxdb2 import InvalidInput

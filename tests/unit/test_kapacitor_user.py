@@ -17,7 +17,7 @@ import pytest
 
 import collection_path  # noqa: E402,F401 pylint: disable=unused-import  # the collection on sys.path
 
-from ansible.module_utils.testing import patch_module_args  # noqa: E402
+from module_args import patch_module_args  # noqa: E402
 
 from ansible_collections.tickstack.influx.plugins.module_utils import http_client as http_module  # noqa: E402
 from ansible_collections.tickstack.influx.plugins.module_utils.http_client import Response  # noqa: E402

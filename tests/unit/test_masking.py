@@ -9,7 +9,7 @@ import json
 import pytest
 
 import collection_path  # noqa: E402,F401 pylint: disable=unused-import  # the collection on sys.path
-from ansible.module_utils.testing import patch_module_args  # noqa: E402
+from module_args import INJECT_INVOCATION, patch_module_args  # noqa: E402
 import test_kapacitor_modules  # noqa: E402
 from influxdb2_support import FakeInflux, org, reply  # noqa: E402
 from test_kapacitor_modules import FakeKapacitor  # noqa: E402
@@ -131,7 +131,7 @@ def kapacitor(monkeypatch):
 
 def run(module, capsys, **args):
     """main() as Ansible runs it with --diff; the whole JSON line the module prints."""
-    args.update(_ansible_check_mode=False, _ansible_diff=True, _ansible_verbosity=4)
+    args.update(_ansible_check_mode=False, _ansible_diff=True, _ansible_verbosity=4, **INJECT_INVOCATION)
     with patch_module_args(args):
         with pytest.raises(SystemExit):
             module.main()

@@ -14,7 +14,7 @@ import pytest
 from influxdb2_support import BUCKET2_ID, BUCKET_ID, ORG_ID, FakeInflux, FakeModule, bucket, client, error, org, reply, with_org
 from test_kapacitor_modules import STREAM, FakeKapacitor, refuse
 
-from ansible.module_utils.testing import patch_module_args
+from module_args import patch_module_args
 from ansible_collections.tickstack.influx.plugins.module_utils import http_client as http_module
 from ansible_collections.tickstack.influx.plugins.module_utils.errors import InvalidInput, OperationFailed
 from ansible_collections.tickstack.influx.plugins.module_utils.http_client import (
