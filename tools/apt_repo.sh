@@ -199,7 +199,7 @@ fi
 case "${1:-build}" in
   build) ;;
   env)
-    echo "export TICKSTACK_APT_REPO_URL=$("$here/mirror.sh" url)/repo"
+    echo "export TICKSTACK_APT_REPO_URL=$("$here/mirror.sh" repo-url)"
     echo "export TICKSTACK_APT_REPO_FINGERPRINT=$fingerprint" ;;
   *) echo "usage: $0 [build|env]" >&2; exit 2 ;;
 esac

@@ -1,6 +1,7 @@
-#!/bin/bash -e
+#!/bin/bash
 # Start influxd in the background and return once its API answers /ready (the unit is
 # Type=forking), as the start script of InfluxData's influxdb2 package does.
+set -e
 /usr/bin/influxd &
 echo $! >/var/lib/influxdb/influxd.pid
 
