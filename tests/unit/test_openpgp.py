@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-import collection_path  # noqa: F401  (puts ansible_collections.tickstack.influx on sys.path)
+import collection_path  # noqa: F401 pylint: disable=unused-import  # the collection on sys.path
 from ansible_collections.tickstack.influx.plugins.module_utils.errors import InvalidInput, OperationFailed
 from ansible_collections.tickstack.influx.plugins.module_utils.openpgp import (
     dearmor, key_fingerprints, normalize_fingerprint, packets)
