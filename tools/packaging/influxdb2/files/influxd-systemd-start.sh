@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/usr/bin/env bash
 # Start influxd in the background and return once its API answers /ready (the unit is
 # Type=forking), as the start script of InfluxData's influxdb2 package does.
 set -e
