@@ -21,7 +21,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 # $(TICKSTACK_CACHE).
 export ANSIBLE_HOME := $(abspath $(TICKSTACK_CACHE))/ansible-home
 
-.PHONY: help venv gates artifacts docker images mirror lint sanity docs role-docs collection ee unit bench smoke integration molecule test demo demo-down clean-venv
+.PHONY: help venv gates artifacts apt-repo docker images mirror lint sanity docs role-docs collection ee unit bench smoke integration molecule test demo demo-down clean-venv
 
 help:
 	@echo "make demo       build or reuse the artifacts, start containers, converge the stack"
@@ -82,6 +82,12 @@ images-background: docker
 
 mirror: docker
 	@tools/mirror.sh start
+
+# InfluxData's apt repository rebuilt from the artifacts (.deb packages, signed with a throwaway key
+# in $(TICKSTACK_CACHE)/apt-repo/key), served by the mirror at <mirror>/repo: what the default
+# scenario installs from with the roles' default method, repo. A no-op when nothing changed.
+apt-repo: artifacts
+	@tools/apt_repo.sh
 
 lint: venv gates
 	@echo "== ruff"; $(BIN)/ruff check plugins tests tools
@@ -178,15 +184,16 @@ matrix-wait:
 # syntax-checked (make demo converges it).
 MOLECULE_SCENARIOS ?= debian13 default migrate
 export MOLECULE_JOBS ?= 2
-molecule: venv artifacts images mirror
-	@echo "== molecule: $(MOLECULE_SCENARIOS)"; MOLECULE=$(BIN)/molecule tools/molecule.sh $(MOLECULE_SCENARIOS)
+molecule: venv artifacts apt-repo images mirror
+	@eval "$$(tools/apt_repo.sh env)"; echo "== molecule: $(MOLECULE_SCENARIOS) (apt repository $$TICKSTACK_APT_REPO_URL)"; \
+	  MOLECULE=$(BIN)/molecule tools/molecule.sh $(MOLECULE_SCENARIOS)
 	@echo "== molecule: demo (syntax)"; $(BIN)/molecule syntax -s demo
 
 test: venv images-background artifacts lint sanity docs unit collection ee smoke integration faults matrix-background molecule matrix-wait
 	@echo "make test: all gates passed"
 
-demo: venv artifacts images mirror
-	@$(BIN)/molecule converge -s demo
+demo: venv artifacts apt-repo images mirror
+	@eval "$$(tools/apt_repo.sh env)"; $(BIN)/molecule converge -s demo
 	@$(BIN)/ansible-playbook -i extensions/molecule/demo/inventory.yml playbooks/demo_status.yml
 
 demo-down: venv

@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Serve $TICKSTACK_ARTIFACTS over HTTP with the official download site's layout
-# (<product>/releases/<file>), so the roles' archive install runs unchanged against it.
+# (<product>/releases/<file>), so the roles' archive install runs unchanged against it, and the apt
+# repository tools/apt_repo.sh builds there (repo/), so the roles' repo install does too. The
+# containers download from the repository themselves (the archives go through the controller).
 #
 #   tools/mirror.sh start   start (idempotent) and print the base URL
 #   tools/mirror.sh stop
 #   tools/mirror.sh url     print the base URL containers use
+#   tools/mirror.sh repo-url  print the base URL of the apt repository (tools/apt_repo.sh builds it
+#                           into $TICKSTACK_ARTIFACTS/repo: <base URL>/repo/debian, .../influxdata-archive.key)
 #
 # It listens on loopback and on the Docker bridge gateway (what containers reach), nowhere else.
 set -euo pipefail
@@ -43,5 +47,6 @@ case "${1:-start}" in
     if running; then kill "$(cat "$pidfile")"; fi
     rm -f "$pidfile" ;;
   url) echo "http://$(gateway):$port" ;;
-  *) echo "usage: $0 start|stop|url" >&2; exit 2 ;;
+  repo-url) echo "http://$(gateway):$port/repo" ;;
+  *) echo "usage: $0 start|stop|url|repo-url" >&2; exit 2 ;;
 esac
