@@ -144,10 +144,10 @@ matrix-unit:
 integration-oldest: artifacts
 	@echo "== integration tests on the oldest ansible-core claimed"; tools/matrix.sh $(firstword $(filter integration-%,$(MATRIX_LEGS)))
 
-# make test runs the legs .venv does not cover (every leg but the newest ansible-core's: that one is
-# `sanity`, `unit` and `integration` above) in the background while Molecule runs, which is mostly
-# waiting on services and the network: two streams, the integration suite on the oldest core in
-# one, the sanity and unit legs in the other. matrix-wait fails make test if a leg failed.
+# make test runs its share of the legs .venv does not cover (the newest ansible-core's are `sanity`,
+# `unit` and `integration` above) in the background while Molecule runs, which is mostly waiting on
+# services and the network; matrix-wait fails make test if a leg failed. With MATRIX_TEST_LEGS set to
+# more legs, the integration legs go in one stream and the rest in another.
 # Measured on the 2-core machine (2026-12-01, load average 10-22 from other engineers' runs, so an
 # upper bound): venv per leg (ansible-core + pytest) 56-120 s cold, reused after; unit-2.17..2.21
 # 40-77 s each; integration-2.21 (.venv, -n 2) 1656 s, integration-2.17 3100 s (the same 49
@@ -158,7 +158,10 @@ integration-oldest: artifacts
 # ansible-test's venvs (in $(TICKSTACK_CACHE)/matrix/sanity-X.Y/home) are kept between CI runs.
 # MATRIX_TEST_LEGS= (empty) leaves the matrix out of make test; `make matrix` runs all of it.
 MATRIX_NEWEST := $(lastword $(subst -, ,$(lastword $(MATRIX_LEGS))))
-MATRIX_TEST_LEGS ?= $(filter-out %-$(MATRIX_NEWEST),$(MATRIX_LEGS))
+# make test's share, chosen for the budget (a cold CI run under 75 min): the unit legs of the older
+# cores. Their sanity legs and the integration suite on 2.17 are `make matrix` (run before a
+# release and reported in the changelog), not CI: together they outlast Molecule by 10-15 min cold.
+MATRIX_TEST_LEGS ?= $(filter unit-%,$(filter-out %-$(MATRIX_NEWEST),$(MATRIX_LEGS)))
 MATRIX_STREAM_1 := $(filter integration-%,$(MATRIX_TEST_LEGS))
 MATRIX_STREAM_2 := $(filter-out integration-%,$(MATRIX_TEST_LEGS))
 MATRIX_LOGS := $(TICKSTACK_CACHE)/logs/matrix-background

@@ -15,7 +15,8 @@
 set -euo pipefail
 
 GALAXY_IMPORTER_VERSION=0.4.44
-# The importer's venv gets the same ansible-core as .venv (tests/requirements.txt).
+# The importer runs in a venv of its own on the system python3 (3.11 on Debian 12), so on the
+# newest ansible-core that Python takes (2.19); .venv is 2.21 on 3.13, and the matrix covers 2.17-2.21.
 IMPORTER_ANSIBLE_CORE=2.19.14
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
