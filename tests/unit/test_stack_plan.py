@@ -293,14 +293,27 @@ def test_error_required_settings_empty_with_hints():
     assert "other: is empty: set it." in text and "tickstack_influxdb_org" not in text
 
 
+class _ModelLoader(yaml.SafeLoader):
+    """Reads the Molecule model as Ansible would, ``!unsafe`` being a plain string here."""
+
+
+_ModelLoader.add_constructor("!unsafe", lambda loader, node: loader.construct_scalar(node))
+
+
 def test_the_molecule_model_gives_what_0_1_0_gave():
-    model = yaml.safe_load((REPO / "extensions/molecule/shared/vars/test_model.yml").read_text())
-    result = ok(databases=model["tickstack_databases"], kapacitor_tasks=model["tickstack_kapacitor_tasks"],
-                org="tickstack")
+    model = yaml.load((REPO / "extensions/molecule/shared/vars/test_model.yml").read_text(), Loader=_ModelLoader)
+    files = REPO / "extensions/molecule/shared/files"
+    tasks, file_errors = sp.read_script_files(model["tickstack_kapacitor_tasks"], "task", "tickstack_kapacitor_tasks",
+                                              lambda path: (files / Path(path).name).read_text())
+    assert file_errors == []
+    result = ok(databases=model["tickstack_databases"], kapacitor_tasks=tasks, org="tickstack")
     assert result["buckets"] == [{"bucket": "telegraf", "retention": "30d"}, {"bucket": "my-bucket", "retention": "90d"}]
     assert [m["default"] for m in result["dbrps"]] == [True, True]
     assert result["read_buckets"] == ["telegraf"] and result["write_buckets"] == ["my-bucket"]
-    assert [t.get("dbrps") for t in result["kapacitor_tasks"]] == [None, pairs(("telegraf", "autogen"))]
+    assert [t.get("dbrps") for t in result["kapacitor_tasks"]] == [None, pairs(("telegraf", "autogen")), None, None]
+    scripts = {t["id"]: t["script"] for t in result["kapacitor_tasks"]}
+    assert ".message('{{ .ID }} is {{ .Level }} on {{ index .Tags \"host\" }}')" in scripts["probe_alert"]
+    assert "{{ index .Tags \"host\" }}" in scripts["probe_alert_inline"]
 
 
 # --- pruning -------------------------------------------------------------------------------------
