@@ -5,13 +5,15 @@
 """Action plugin of ``tickstack.influx.stack_plan`` (documented in plugins/modules/stack_plan.py).
 
 An action plugin rather than a filter: it runs once per host on the controller, reads the
-inventory groups from the task's variables, resolves template files like the kapacitor role does,
-and fails once with every model error listed instead of one Jinja exception at a time. The rules
-live in plugins/plugin_utils/stack_plan.py.
+inventory groups from the task's variables, reads the tasks' and templates' script_file (never
+templated, so Kapacitor's Go templates pass verbatim), and fails once with every model error
+listed instead of one Jinja exception at a time. The rules live in plugins/plugin_utils/stack_plan.py.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from typing import Any
 
 from ansible.errors import AnsibleError
@@ -43,20 +45,30 @@ class ActionModule(ActionBase):
     _supports_check_mode = True
     _supports_async = False
 
-    def _template_scripts(self, templates: list[Any]) -> tuple[list[Any], list[str]]:
-        """kapacitor_templates with each script_file read (as the kapacitor role's file lookup would)."""
-        resolved, errors = [], []
-        for template in templates:
-            if isinstance(template, dict) and template.get("script") is None and template.get("script_file"):
-                try:
-                    path = self._find_needle("files", template["script_file"])
-                    with open(path, "rb") as f:
-                        template = dict(template, script=to_text(f.read(), errors="surrogate_or_strict"))
-                except (AnsibleError, OSError) as e:
-                    errors.append("kapacitor_templates '%s': cannot read its script_file %s: %s"
-                                  % (template.get("id"), template["script_file"], to_text(e)))
-            resolved.append(template)
-        return resolved, errors
+    def _reader(self, task_vars: dict[str, Any]) -> Callable[[str], str]:
+        """Reads a script_file on the controller: as the file lookup finds it, then beside the inventory.
+
+        The lookup's search (the role's files/, the playbook's files/ and directory) first; then the
+        directory of the host's inventory source and its files/ (site.yml is the collection's playbook,
+        so a model kept beside the inventory names its files from there). Never templated.
+        """
+        inventory_dir = to_text(task_vars.get("inventory_dir") or "")
+
+        def read(path: str) -> str:
+            try:
+                found = self._find_needle("files", path)
+            except AnsibleError:
+                candidates = [os.path.join(inventory_dir, sub, path) for sub in ("files", "")] if inventory_dir else []
+                found = next((c for c in candidates if os.path.isfile(c)), "")
+                if not found:
+                    raise ValueError("not found in the playbook's search path (files/ of the role and of the "
+                                     "playbook's directory, that directory) nor beside the inventory (%s); give "
+                                     "an absolute path or put the file there" % (inventory_dir or "no inventory_dir")
+                                     ) from None
+            with open(found, "rb") as f:
+                return to_text(f.read(), errors="surrogate_or_strict")
+
+        return read
 
     def run(self, tmp: Any = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
         result = super().run(tmp, task_vars)
@@ -78,10 +90,14 @@ class ActionModule(ActionBase):
             return result
 
         groups = task_vars.get("groups") or {}
-        templates, file_errors = self._template_scripts(args["kapacitor_templates"])
+        read = self._reader(task_vars)
+        templates, template_errors = stack_plan.read_script_files(
+            args["kapacitor_templates"], "template", "kapacitor_templates", read)
+        tasks, task_errors = stack_plan.read_script_files(
+            args["kapacitor_tasks"], "task", "tickstack_kapacitor_tasks", read)
         plan = stack_plan.build_plan(
             databases=args["databases"],
-            kapacitor_tasks=args["kapacitor_tasks"],
+            kapacitor_tasks=tasks,
             kapacitor_templates=templates,
             telegraf_database=args["telegraf_database"],
             telegraf_retention_policy=args["telegraf_retention_policy"],
@@ -91,7 +107,7 @@ class ActionModule(ActionBase):
             stack_name=args["stack_name"],
             required=args["required"],
         )
-        errors = file_errors + plan["errors"]
+        errors = template_errors + task_errors + plan["errors"]
         if errors:
             # Only the problems: the plan of a broken model would bury them.
             result.update(failed=True, errors=errors, msg="The stack's model has %d problem%s:\n- %s" % (

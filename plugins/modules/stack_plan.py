@@ -41,13 +41,21 @@ options:
     elements: raw
     default: []
   kapacitor_tasks:
-    description: The stack role's C(tickstack_kapacitor_tasks) (the keys of M(tickstack.influx.kapacitor_task) plus
-      C(reads) and C(writes)).
+    description:
+      - The stack role's C(tickstack_kapacitor_tasks) (the keys of M(tickstack.influx.kapacitor_task) plus
+        C(reads), C(writes) and C(script_file)).
+      - A present task needs exactly one of C(script), C(script_file) and C(template_id).
+      - A C(script_file) is read on the controller and never templated, so Kapacitor's Go templates
+        (C({{ .ID }})) reach Kapacitor as written. A relative path is looked up as the C(file) lookup does
+        (C(files/) of the role and of the playbook's directory, that directory), then in the directory of
+        the host's inventory source and its C(files/).
     type: list
     elements: raw
     default: []
   kapacitor_templates:
-    description: The kapacitor role's C(kapacitor_templates); a C(script_file) is read like the C(file) lookup does.
+    description:
+      - The kapacitor role's C(kapacitor_templates); a present template needs exactly one of C(script) and
+        C(script_file), read as for O(kapacitor_tasks).
     type: list
     elements: raw
     default: []
@@ -189,7 +197,14 @@ tasks:
   type: list
   elements: dict
 kapacitor_tasks:
-  description: The kapacitor role's C(kapacitor_tasks) - the tasks without C(reads)/C(writes), with derived C(dbrps).
+  description:
+    - The kapacitor role's C(kapacitor_tasks) - the tasks without C(reads)/C(writes), with derived C(dbrps),
+      each C(script_file) read into C(script).
+  returned: without O(authorizations)
+  type: list
+  elements: dict
+kapacitor_templates:
+  description: The kapacitor role's C(kapacitor_templates), each C(script_file) read into C(script).
   returned: without O(authorizations)
   type: list
   elements: dict

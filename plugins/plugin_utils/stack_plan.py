@@ -28,13 +28,16 @@ The rules, in the order the role relies on them:
   ``tickstack:<stack name>:<service>:<host>`` (InfluxDB authorizations have no labels). Pruning
   (:func:`tokens_to_prune`) revokes this stack's tokens of hosts no longer in the inventory, and
   the 0.1.0 descriptions ``tickstack <service> <host>`` once the host has its new token.
+- **Script files.** A task's or template's ``script_file`` is read on the controller
+  (:func:`read_script_files`, with the action's file search) into ``script`` before anything else,
+  and never templated: Kapacitor's Go templates (``{{ .ID }}``) reach Kapacitor as written.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -166,6 +169,59 @@ def _entries(entries: Sequence[Any] | None, variable: str, key: str, what: str, 
             yield index, where, entry, str(entry[key])
         else:
             errors.add(where, "needs %s, got %r." % (what, entry))
+
+
+# --- script files ---------------------------------------------------------------------------------
+
+# What a task or template may give its script as; a task may come from a template instead.
+_SCRIPT_SOURCES = {"task": ("script", "script_file", "template_id"), "template": ("script", "script_file")}
+
+
+def _joined(names: Sequence[str]) -> str:
+    return names[0] if len(names) == 1 else "%s and %s" % (", ".join(names[:-1]), names[-1])
+
+
+def read_script_files(entries: Sequence[Any] | None, kind: str, variable: str, read: Callable[[str], str]
+                      ) -> tuple[list[Any], list[str]]:
+    """The entries (``kind`` task or template) with each ``script_file`` read by ``read`` into ``script``.
+
+    A present entry needs exactly one of :data:`_SCRIPT_SOURCES`; an absent one needs none and its
+    file is not read (removing a task must not depend on a file that may be gone). ``read`` raises
+    ``OSError`` or ``ValueError`` (with a message naming where it looked) when it cannot read the file.
+    The content is returned as a plain string, never templated. Returns (entries, errors); an entry
+    with an error is passed through unchanged (the plan skips it, its error is listed).
+    """
+    sources = _SCRIPT_SOURCES[kind]
+    resolved: list[Any] = []
+    errors = _Errors()
+    for index, entry in enumerate(entries or []):
+        resolved.append(entry)
+        if not isinstance(entry, Mapping):
+            continue  # build_plan names it
+        label = "Kapacitor %s '%s' (%s[%d])" % (kind, entry.get("id"), variable, index)
+        if entry.get("state", "present") == "absent":
+            if entry.get("script_file") is not None:
+                resolved[-1] = {k: v for k, v in entry.items() if k != "script_file"}
+            continue
+        given = [name for name in sources if entry.get(name) is not None]
+        if len(given) != 1:
+            errors.add(label, "needs exactly one of %s (unless its state is absent), %s." % (
+                _joined(["%s" % name for name in sources]),
+                "has none" if not given else "has " + _joined(given)))
+            continue
+        if given[0] != "script_file":
+            continue
+        path = entry["script_file"]
+        if not isinstance(path, str) or not path.strip():
+            errors.add(label, "script_file must be the path of a TICKscript file, got %r." % (path,))
+            continue
+        try:
+            script = read(path)
+        except (OSError, ValueError) as e:
+            errors.add(label, "cannot read its script_file %s: %s" % (path, e))
+            continue
+        resolved[-1] = dict({k: v for k, v in entry.items() if k != "script_file"}, script=script)
+    return resolved, list(errors)
 
 
 # --- databases ------------------------------------------------------------------------------------
@@ -351,7 +407,7 @@ def plan_tasks(tasks: Sequence[Any] | None, templates: Mapping[str, Mapping[str,
         has_script = task.get("script") is not None
         has_template = task.get("template_id") is not None
         if has_script == has_template:
-            errors.add(label, "needs exactly one of script and template_id (unless its state is absent).")
+            errors.add(label, "needs exactly one of script, script_file and template_id (unless its state is absent).")
             continue
         planned_task = plan_task(task, label, templates, defaults, telegraf_dbrp, errors)
         if planned_task is None:
@@ -436,6 +492,7 @@ def build_plan(*, databases: Sequence[Any] | None = None, kapacitor_tasks: Seque
         "telegraf_bucket": telegraf_bucket,
         "tasks": planned,
         "kapacitor_tasks": role_tasks,
+        "kapacitor_templates": list(kapacitor_templates or []),
         "read_buckets": read_buckets,
         "write_buckets": write_buckets,
         "permissions": permissions,

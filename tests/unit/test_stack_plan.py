@@ -220,7 +220,7 @@ def test_error_task_id_twice():
 
 @pytest.mark.parametrize("task", [{"id": "x"}, {"id": "x", "script": STREAM, "template_id": "t"}])
 def test_error_task_needs_script_or_template(task):
-    assert "needs exactly one of script and template_id" in errors(kapacitor_tasks=[task])
+    assert "needs exactly one of script, script_file and template_id" in errors(kapacitor_tasks=[task])
 
 
 def test_error_bad_state():
@@ -293,14 +293,27 @@ def test_error_required_settings_empty_with_hints():
     assert "other: is empty: set it." in text and "tickstack_influxdb_org" not in text
 
 
+class _ModelLoader(yaml.SafeLoader):
+    """Reads the Molecule model as Ansible would, ``!unsafe`` being a plain string here."""
+
+
+_ModelLoader.add_constructor("!unsafe", lambda loader, node: loader.construct_scalar(node))
+
+
 def test_the_molecule_model_gives_what_0_1_0_gave():
-    model = yaml.safe_load((REPO / "extensions/molecule/shared/vars/test_model.yml").read_text())
-    result = ok(databases=model["tickstack_databases"], kapacitor_tasks=model["tickstack_kapacitor_tasks"],
-                org="tickstack")
+    model = yaml.load((REPO / "extensions/molecule/shared/vars/test_model.yml").read_text(), Loader=_ModelLoader)
+    files = REPO / "extensions/molecule/shared/files"
+    tasks, file_errors = sp.read_script_files(model["tickstack_kapacitor_tasks"], "task", "tickstack_kapacitor_tasks",
+                                              lambda path: (files / Path(path).name).read_text())
+    assert file_errors == []
+    result = ok(databases=model["tickstack_databases"], kapacitor_tasks=tasks, org="tickstack")
     assert result["buckets"] == [{"bucket": "telegraf", "retention": "30d"}, {"bucket": "my-bucket", "retention": "90d"}]
     assert [m["default"] for m in result["dbrps"]] == [True, True]
     assert result["read_buckets"] == ["telegraf"] and result["write_buckets"] == ["my-bucket"]
-    assert [t.get("dbrps") for t in result["kapacitor_tasks"]] == [None, pairs(("telegraf", "autogen"))]
+    assert [t.get("dbrps") for t in result["kapacitor_tasks"]] == [None, pairs(("telegraf", "autogen")), None, None]
+    scripts = {t["id"]: t["script"] for t in result["kapacitor_tasks"]}
+    assert ".message('{{ .ID }} is {{ .Level }} on {{ index .Tags \"host\" }}')" in scripts["probe_alert"]
+    assert "{{ index .Tags \"host\" }}" in scripts["probe_alert_inline"]
 
 
 # --- pruning -------------------------------------------------------------------------------------
@@ -400,3 +413,86 @@ def test_plain_http_off_loopback_warns_naming_the_variable():
 
 def test_no_warning_for_https_or_loopback():
     assert sp.plain_http_warnings({"a": "HTTPS://x:1", "b": "http://127.1.2.3:8086", "c": None}) == []
+
+
+# --- script_file ---------------------------------------------------------------------------------
+
+GO_TEMPLATE_ALERT = """
+dbrp "telegraf"."autogen"
+stream
+    |from()
+        .measurement('cpu')
+        .groupBy('host')
+    |alert()
+        .id('{{ .TaskName }}/{{ index .Tags "host" }}')
+        .message('{{ .ID }} is {{ .Level }}')
+        .crit(lambda: "usage" > 90)
+        .log('/var/lib/kapacitor/alerts.log')
+"""
+
+
+def reader(files):
+    def read(path):
+        if path not in files:
+            raise OSError("no such file")
+        return files[path]
+    return read
+
+
+def test_script_file_is_read_verbatim_into_script():
+    read = reader({"alert.tick": GO_TEMPLATE_ALERT})
+    tasks, errs = sp.read_script_files([{"id": "a", "script_file": "alert.tick", "status": "enabled"}],
+                                       "task", "tickstack_kapacitor_tasks", read)
+    assert errs == []
+    assert tasks == [{"id": "a", "script": GO_TEMPLATE_ALERT, "status": "enabled"}]
+    result = ok(kapacitor_tasks=tasks)
+    assert result["kapacitor_tasks"][0]["script"] == GO_TEMPLATE_ALERT
+    assert "{{ .ID }}" in result["kapacitor_tasks"][0]["script"]
+    assert result["tasks"][0]["dbrps"] == pairs(("telegraf", "autogen"))
+
+
+def test_template_script_file_is_read_and_handed_on():
+    read = reader({"t.tick": STREAM})
+    templates, errs = sp.read_script_files([{"id": "t", "script_file": "t.tick"}], "template", "kapacitor_templates",
+                                           read)
+    assert errs == []
+    result = ok(kapacitor_templates=templates, kapacitor_tasks=[{"id": "x", "template_id": "t"}])
+    assert result["kapacitor_templates"] == [{"id": "t", "script": STREAM}]
+    assert result["tasks"][0]["writes"] == pairs(("my-db", "my-rp"))
+
+
+@pytest.mark.parametrize("kind, variable, entry, expected", [
+    ("task", "tickstack_kapacitor_tasks", {"id": "a", "script": STREAM, "script_file": "a.tick"},
+     "Kapacitor task 'a' (tickstack_kapacitor_tasks[0]): needs exactly one of script, script_file and template_id "
+     "(unless its state is absent), has script and script_file."),
+    ("task", "tickstack_kapacitor_tasks", {"id": "a", "template_id": "t", "script_file": "a.tick"},
+     "has script_file and template_id."),
+    ("task", "tickstack_kapacitor_tasks", {"id": "a"}, "has none."),
+    ("template", "kapacitor_templates", {"id": "t", "script": STREAM, "script_file": "a.tick"},
+     "Kapacitor template 't' (kapacitor_templates[0]): needs exactly one of script and script_file"),
+    ("template", "kapacitor_templates", {"id": "t"}, "has none."),
+    ("task", "tickstack_kapacitor_tasks", {"id": "a", "script_file": ""},
+     "script_file must be the path of a TICKscript file, got ''."),
+    ("task", "tickstack_kapacitor_tasks", {"id": "a", "script_file": "missing.tick"},
+     "Kapacitor task 'a' (tickstack_kapacitor_tasks[0]): cannot read its script_file missing.tick: no such file"),
+])
+def test_error_script_sources_name_the_entry_and_the_field(kind, variable, entry, expected):
+    read = reader({"a.tick": STREAM})
+    items, errs = sp.read_script_files([entry], kind, variable, read)
+    assert len(errs) == 1 and expected in errs[0], errs
+    assert items == [entry]
+
+
+def test_absent_entries_need_no_script_and_their_file_is_not_read():
+    def read(path):
+        raise AssertionError("read %s" % path)
+    tasks, errs = sp.read_script_files([{"id": "old", "state": "absent", "script_file": "gone.tick"}],
+                                       "task", "tickstack_kapacitor_tasks", read)
+    assert errs == [] and tasks == [{"id": "old", "state": "absent"}]
+
+
+def test_every_script_file_error_is_listed_at_once():
+    tasks, errs = sp.read_script_files([{"id": "a", "script_file": "x"}, {"id": "b", "script_file": "y"}, "bad"],
+                                       "task", "tickstack_kapacitor_tasks", reader({}))
+    assert len(errs) == 2 and "'a'" in errs[0] and "'b'" in errs[1]
+    assert tasks[2] == "bad"
