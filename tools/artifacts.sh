@@ -141,12 +141,17 @@ build_influxdb() {
   (cd "$src" && PKG_CONFIG=$pc go build -trimpath -tags sqlite_foreign_keys,sqlite_json \
       -ldflags "-s -w -X main.version=v$ver -X main.commit=$commit -X main.date=$date" \
       -o "$stage/usr/bin/influxd" ./cmd/influxd)
-  # The packaging tree upstream ships in its .deb/.rpm/.tar.gz.
+  # The packaging tree upstream ships in its .deb/.rpm/.tar.gz, where the source has it there
+  # (2.9). 2.7.12 keeps it elsewhere (.circleci/scripts/package) and is packed without it, binary
+  # only, like InfluxData's 2.8.0 tarball: so one pinned version exercises the roles' own systemd
+  # unit (Molecule debian13) and the other the shipped one (default).
   local fs=$src/.circleci/packages/influxdb2/fs
-  cp -r "$fs/." "$stage/"
-  find "$stage" -name '.keepdir' -delete -o -name '.gitkeep' -delete
-  cp "$fs/lib/systemd/system/influxdb.service" "$stage/usr/lib/influxdb/scripts/influxdb.service"
-  rm -rf "${stage:?}/lib"
+  if [ -d "$fs" ]; then
+    cp -r "$fs/." "$stage/"
+    find "$stage" -name '.keepdir' -delete -o -name '.gitkeep' -delete
+    cp "$fs/lib/systemd/system/influxdb.service" "$stage/usr/lib/influxdb/scripts/influxdb.service"
+    rm -rf "${stage:?}/lib"
+  fi
   cp "$src/LICENSE" "$src/README.md" "$stage/"
   out=$artifacts/influxdb/releases/${top}_linux_amd64.tar.gz
   pack "$work/stage" "$top" "$out"
@@ -268,13 +273,11 @@ for c in "${components[@]}"; do
         "influxdb2-$INFLUXDB_VERSION/usr/bin/influxd" "v$INFLUXDB_VERSION" version \
         build_influxdb "$INFLUXDB_VERSION" ;;
     influxdb-legacy)
-      # Optional: InfluxDB 2.7 (plain tokens). A failure here is reported, not fatal.
-      if ! (ensure "influxdb-$INFLUXDB_LEGACY_VERSION" \
+      # InfluxDB 2.7 (plain tokens): the integration tests and Molecule debian13 run on it.
+      ensure "influxdb-$INFLUXDB_LEGACY_VERSION" \
         "$artifacts/influxdb/releases/influxdb2-${INFLUXDB_LEGACY_VERSION}_linux_amd64.tar.gz" \
         "influxdb2-$INFLUXDB_LEGACY_VERSION/usr/bin/influxd" "v$INFLUXDB_LEGACY_VERSION" version \
-        build_influxdb "$INFLUXDB_LEGACY_VERSION"); then
-        log "WARNING: InfluxDB $INFLUXDB_LEGACY_VERSION could not be built; tests against it are skipped"
-      fi ;;
+        build_influxdb "$INFLUXDB_LEGACY_VERSION" ;;
     influx-cli)
       ensure "influx-cli-$INFLUX_CLI_VERSION" \
         "$artifacts/influxdb/releases/influxdb2-client-$INFLUX_CLI_VERSION-linux-amd64.tar.gz" \
