@@ -75,12 +75,16 @@ releases() {
   done
 }
 
-# What the repository is built from: the tarballs' sha256 files, the packaging and this script.
+# What the repository is built from: the tarballs' sha256 files, the packaging and this script;
+# by content and relative path only, so every checkout of the same commit (a CI clone, a work tree)
+# agrees and none rebuilds the repository under another one's running Molecule.
 stamp() {
   {
-    releases | while read -r _ _ tarball; do cat "$tarball.sha256" 2>/dev/null || sha256sum "$tarball"; done
-    find "$packaging" -type f -print0 | sort -z | xargs -0 sha256sum
-    sha256sum "$0"
+    releases | while read -r _ _ tarball; do
+      { cat "$tarball.sha256" 2>/dev/null || sha256sum <"$tarball"; } | cut -d' ' -f1
+    done
+    (cd "$packaging" && find . -type f -print0 | sort -z | xargs -0 sha256sum)
+    sha256sum <"$here/apt_repo.sh"
     key_fingerprint
   } | sha256sum | cut -d' ' -f1
 }
