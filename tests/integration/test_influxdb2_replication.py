@@ -123,3 +123,59 @@ def test_replication_edge_to_central_and_through_an_outage(edge_and_central, pre
     status, body = edge.api("GET", f"/api/v2/remotes?orgID={edge.org_id}")
     assert status == 200 and not [r for r in body.get("remotes") or [] if r["name"].startswith(prefix)], body
     assert not re.search(re.escape(central.token), proc.stdout + proc.stderr)
+
+
+def recap_changed(output: str) -> int:
+    found = re.search(r"localhost\s+:\s+ok=\d+\s+changed=(\d+)", output)
+    assert found, output[-2000:]
+    return int(found.group(1))
+
+
+def test_stack_replication_option(tmp_path, prefix, run_playbook):
+    """The stack role's tickstack_replications against a real edge and central InfluxDB 2.9.1."""
+    version = INFLUXDB_VERSIONS[0]
+    edge = start_influxdb(version, tmp_path / "edge")
+    central = start_influxdb(version, tmp_path / "central")
+    try:
+        stack_playbook = playbook("replication").parent / "stack_replication.yml"
+        extra = influx_vars(edge, prefix, central_url=central.url, central_token=central.token,
+                            central_org_id=central.org_id, replicate=True)
+        assert central.api("POST", "/api/v2/buckets", {"orgID": central.org_id, "name": f"{prefix}from-edge"})[0] == 201
+        # A remote connection the stack did not make: pruning must leave it.
+        status, _body = edge.api("POST", "/api/v2/remotes", {
+            "orgID": edge.org_id, "name": f"{prefix}by-hand", "remoteURL": central.url, "remoteAPIToken": "x",
+            "remoteOrgID": central.org_id})
+        assert status == 201
+
+        first = run_playbook(stack_playbook, extra)
+        assert recap_changed(first.stdout) >= 3  # bucket, DBRP mapping, remote, replication
+        name = f"{prefix}hq-{prefix}metrics"
+        made = replication_named(edge, name)
+        assert made["maxAgeSeconds"] == 86400 and made["description"] == f"tickstack:{prefix}stack:replication:{prefix}hq"
+        write_points(edge, f"{prefix}metrics", "stack", 5)
+        wait_until(lambda: count_points(central, f"{prefix}from-edge", "stack") == 5, "5 points at the central server")
+
+        again = run_playbook(stack_playbook, extra, diff=True, verbosity=3)
+        assert recap_changed(again.stdout) == 0
+        assert central.token not in again.stdout + again.stderr
+
+        # A bad entry stops the plan, naming the entry and the field, before anything is written.
+        bad = run_playbook(stack_playbook, {**extra, "tickstack_replications": [{
+            "name": f"{prefix}hq2", "local_buckets": [f"{prefix}nope"], "remote_url": central.url,
+            "remote_org_id": central.org_id, "remote_token": central.token}]}, expect_failure=True)
+        assert f"tickstack_replications[0] ({prefix}hq2): local_buckets {prefix}nope is not among the buckets" in bad.stdout
+        assert central.token not in bad.stdout + bad.stderr
+        status, body = edge.api("GET", f"/api/v2/remotes?orgID={edge.org_id}")
+        assert sorted(r["name"] for r in body["remotes"]) == [f"{prefix}by-hand", f"{prefix}hq"]
+
+        # No longer listed: this stack's replication and remote go, the hand-made remote stays.
+        pruned = run_playbook(stack_playbook, {**extra, "replicate": False})
+        assert recap_changed(pruned.stdout) == 2
+        status, body = edge.api("GET", f"/api/v2/replications?orgID={edge.org_id}")
+        assert not body.get("replications"), body
+        status, body = edge.api("GET", f"/api/v2/remotes?orgID={edge.org_id}")
+        assert [r["name"] for r in body["remotes"]] == [f"{prefix}by-hand"]
+        assert recap_changed(run_playbook(stack_playbook, {**extra, "replicate": False}).stdout) == 0
+    finally:
+        edge.process.stop()
+        central.process.stop()
