@@ -17,6 +17,9 @@ description:
     written before the replication existed are not sent.
   - When the remote is down the queue grows (up to O(max_queue_size)) and drains when it is back. RV(replication)
     holds the queue's status as InfluxDB reports it.
+  - InfluxDB retries a failed send after 0.5 s, 1 s, 2 s, ... (doubling), and after 10 failed attempts (about
+    8.5 minutes) every 15 minutes, so after a long outage the queue may start draining up to 15 minutes after the
+    remote is back (InfluxDB's C(replications/remotewrite/writer.go)).
   - InfluxDB cannot move a replication to another local bucket. When O(local_bucket) differs, the module deletes the
     replication and creates it again; what was still queued is lost, and RV(replaced) says so.
 author:

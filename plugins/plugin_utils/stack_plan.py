@@ -664,9 +664,9 @@ def plan_replications(entries: Sequence[Any] | None, bucket_names: Iterable[str]
         for bucket in local:
             replication_name = "%s-%s" % (name, bucket)
             if replication_name in replication_names:
+                clash = replication_names[replication_name]
                 errors.add(where, "its replication of %s would be called %s like one of tickstack_replications entry "
-                           "%s; rename one of the entries." % (bucket, replication_name,
-                                                              replication_names[replication_name]))
+                           "%s; rename one of the entries." % (bucket, replication_name, clash))
                 continue
             replication_names[replication_name] = name
             replications.append(dict(settings, name=replication_name, remote=name, local_bucket=bucket,
