@@ -153,6 +153,7 @@ replaced:
 """
 
 from ansible_collections.tickstack.influx.plugins.module_utils.compare import Differ, state_diff
+from ansible_collections.tickstack.influx.plugins.module_utils.http_client import NotFound
 from ansible_collections.tickstack.influx.plugins.module_utils.influxdb2 import (
     InvalidInput,
     connect,
@@ -223,10 +224,15 @@ def creation_body(org_id, name, wanted):
     return body
 
 
-def named(summary, client):
-    """The summary with the remote's and the local bucket's names beside their IDs."""
-    return dict(summary, remote=client.names.get(summary.get("remote_id")),
-                local_bucket=client.names.get(summary.get("local_bucket_id")))
+def named(summary, client, remote, bucket):
+    """The summary with the remote's and the local bucket's names beside their IDs (``remote`` and ``bucket``
+    are the resolved ones, whose ID is None when check mode predicts them)."""
+    def name(object_id, resolved):
+        if object_id == resolved["id"]:
+            return resolved["name"]
+        return client.names.get(object_id)
+    return dict(summary, remote=name(summary.get("remote_id"), remote),
+                local_bucket=name(summary.get("local_bucket_id"), bucket))
 
 
 def planned_summary(org_id, name, wanted):
@@ -236,6 +242,27 @@ def planned_summary(org_id, name, wanted):
             "max_queue_size_bytes": wanted["max_queue_size_bytes"], "max_age_seconds": wanted["max_age_seconds"],
             "drop_non_retryable_data": bool(wanted["drop_non_retryable_data"]), "current_queue_size_bytes": None,
             "remaining_bytes_to_be_synced": None, "latest_response_code": None, "latest_error_message": None}
+
+
+def resolve(module, client, org_id):
+    """The remote connection and the local bucket.
+
+    In check mode a missing one is taken as made by an earlier task of the same run (which check mode skipped,
+    as the stack role's bucket and remote tasks are): the module warns and predicts the creation. Otherwise a
+    missing one fails, naming the option.
+    """
+    found = []
+    for option, lookup, kind in (("remote", client.resolve_remote, "remote connection"),
+                                 ("local_bucket", client.resolve_bucket, "bucket")):
+        try:
+            found.append(lookup(org_id, module.params[option], option))
+        except NotFound:
+            if not module.check_mode:
+                raise
+            module.warn("%s: %s %r does not exist; check mode predicts the replication as if an earlier task had "
+                        "made it" % (option, kind, module.params[option]))
+            found.append({"id": None, "name": module.params[option]})
+    return found
 
 
 def ensure(module, client):
@@ -255,9 +282,7 @@ def ensure(module, client):
                                                     {}))
         return result
 
-    remote = client.resolve_remote(org["id"], params["remote"])
-    bucket = client.resolve_bucket(org["id"], params["local_bucket"], "local_bucket")
-    client.names[bucket["id"]] = bucket["name"]
+    remote, bucket = resolve(module, client, org["id"])
     wanted = desired(params, remote, bucket, max_age)
 
     if current is not None and current.get("localBucketID") != bucket["id"]:
@@ -273,13 +298,13 @@ def ensure(module, client):
         planned = planned_summary(org["id"], params["name"], wanted)
         result["changed"] = True
         if not result["replaced"]:
-            result["diff"] = state_diff({}, dict((k, v) for k, v in named(planned, client).items()
+            result["diff"] = state_diff({}, dict((k, v) for k, v in named(planned, client, remote, bucket).items()
                                                  if v is not None and not k.startswith(("current_", "remaining_", "latest_"))))
         if module.check_mode:
-            result["replication"] = named(planned, client)
+            result["replication"] = named(planned, client, remote, bucket)
             return result
         made = client.create_replication(creation_body(org["id"], params["name"], wanted))
-        result["replication"] = named(replication_summary(made), client)
+        result["replication"] = named(replication_summary(made), client, remote, bucket)
         if params["validate"]:
             client.validate_replication(made["id"])
         return result
@@ -299,7 +324,7 @@ def ensure(module, client):
             summary = replication_summary(client.update_replication(current["id"], changes))
     if params["validate"]:
         client.validate_replication(current["id"])
-    result.update(changed=differ.changed, replication=named(summary, client), diff=differ.diff())
+    result.update(changed=differ.changed, replication=named(summary, client, remote, bucket), diff=differ.diff())
     return result
 
 

@@ -147,8 +147,19 @@ def test_stack_replication_option(tmp_path, prefix, run_playbook):
             "remoteOrgID": central.org_id})
         assert status == 201
 
+        # Check mode first: the remote does not exist yet (its task only predicts it), and the replication task
+        # predicts its creation too instead of failing on the missing remote; nothing is written. (The bucket is
+        # made here beforehand: the DBRP task of resources.yml needs an existing bucket in check mode.)
+        assert edge.api("POST", "/api/v2/buckets", {"orgID": edge.org_id, "name": f"{prefix}metrics"})[0] == 201
+        checked = run_playbook(stack_playbook, extra, check=True)
+        assert recap_changed(checked.stdout) >= 3  # DBRP mapping, remote, replication
+        assert "check mode predicts the replication" in checked.stdout + checked.stderr
+        status, body = edge.api("GET", f"/api/v2/remotes?orgID={edge.org_id}")
+        assert [r["name"] for r in body["remotes"]] == [f"{prefix}by-hand"]
+        assert not edge.api("GET", f"/api/v2/replications?orgID={edge.org_id}")[1].get("replications")
+
         first = run_playbook(stack_playbook, extra)
-        assert recap_changed(first.stdout) >= 3  # bucket, DBRP mapping, remote, replication
+        assert recap_changed(first.stdout) == 3  # DBRP mapping, remote, replication
         name = f"{prefix}hq-{prefix}metrics"
         made = replication_named(edge, name)
         assert made["maxAgeSeconds"] == 86400 and made["description"] == f"tickstack:{prefix}stack:replication:{prefix}hq"

@@ -291,6 +291,15 @@ def test_replication_validate_asks_the_server():
         run(influxdb2_replication, replication_params(validate=True), fake)
 
 
+def test_replication_check_mode_predicts_a_remote_and_bucket_an_earlier_task_would_make():
+    fake = replications_fake(buckets=[bucket(name="other")])
+    fake.on("GET", "/api/v2/remotes", reply(200, {"remotes": None}))
+    result, module = run(influxdb2_replication, replication_params(), fake, check_mode=True)
+    assert result["changed"] and fake.writes() == []
+    assert result["replication"]["remote"] == "central" and result["replication"]["local_bucket"] == "metrics"
+    assert [w.split(":")[0] for w in module.warnings] == ["remote", "local_bucket"]
+
+
 def test_replication_unknown_remote_names_the_option_and_the_fix():
     fake = replications_fake()
     fake.on("GET", "/api/v2/remotes", reply(200, {"remotes": None}))
