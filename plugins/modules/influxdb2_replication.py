@@ -153,7 +153,8 @@ replaced:
 """
 
 from ansible_collections.tickstack.influx.plugins.module_utils.compare import Differ, state_diff
-from ansible_collections.tickstack.influx.plugins.module_utils.http_client import NotFound
+from ansible_collections.tickstack.influx.plugins.module_utils.errors import OperationFailed
+from ansible_collections.tickstack.influx.plugins.module_utils.http_client import ApiError, NotFound
 from ansible_collections.tickstack.influx.plugins.module_utils.influxdb2 import (
     InvalidInput,
     connect,
@@ -303,7 +304,15 @@ def ensure(module, client):
         if module.check_mode:
             result["replication"] = named(planned, client, remote, bucket)
             return result
-        made = client.create_replication(creation_body(org["id"], params["name"], wanted))
+        try:
+            made = client.create_replication(creation_body(org["id"], params["name"], wanted))
+        except ApiError as e:
+            if not result["replaced"]:
+                raise
+            raise OperationFailed("cannot create replication %r again on local bucket %r after deleting the one on "
+                                  "bucket %s (its queue is gone): %s; the next run creates it"
+                                  % (params["name"], bucket["name"], result["diff"]["before"]["local_bucket_id"], e),
+                                  e) from e
         result["replication"] = named(replication_summary(made), client, remote, bucket)
         if params["validate"]:
             client.validate_replication(made["id"])

@@ -11,6 +11,7 @@ from influxdb2_support import BUCKET2_ID, BUCKET_ID, ORG_ID, FakeInflux, FakeMod
 from module_args import patch_module_args
 from ansible_collections.tickstack.influx.plugins.module_utils import http_client as http_module
 from ansible_collections.tickstack.influx.plugins.module_utils.compare import MASK
+from ansible_collections.tickstack.influx.plugins.module_utils.errors import OperationFailed
 from ansible_collections.tickstack.influx.plugins.module_utils.http_client import ServerError, UnexpectedResponse
 from ansible_collections.tickstack.influx.plugins.module_utils.influxdb2 import InvalidInput
 from ansible_collections.tickstack.influx.plugins.modules import influxdb2_remote, influxdb2_replication
@@ -275,6 +276,16 @@ def test_replication_another_local_bucket_replaces_it():
     assert [(s.method, s.path) for s in fake.writes()] == [
         ("DELETE", "/api/v2/replications/%s" % REPLICATION_ID), ("POST", "/api/v2/replications")]
     assert result["replication"]["id"] == NEW_REPLICATION_ID
+
+
+def test_replication_replace_whose_create_fails_says_what_was_left():
+    fake = replications_fake(replication(bucket_id=BUCKET2_ID))
+    fake.on("DELETE", "/api/v2/replications/%s" % REPLICATION_ID, reply(204))
+    fake.on("POST", "/api/v2/replications", error(500, "disk full", "internal error"))
+    with pytest.raises(OperationFailed, match="cannot create replication 'to-central' again on local bucket 'metrics' "
+                                              "after deleting the one on bucket %s .*disk full.*the next run creates it"
+                                              % BUCKET2_ID):
+        run(influxdb2_replication, replication_params(), fake)
 
 
 def test_replication_replace_in_check_mode_writes_nothing():
