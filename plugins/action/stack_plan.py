@@ -36,6 +36,11 @@ ARGUMENT_SPEC = dict(
     credential_urls=dict(type="dict", default={}),
     authorizations=dict(type="list", elements="dict"),
     tokens=dict(type="list", elements="dict"),
+    replications=dict(type="list", elements="raw", default=[]),
+    listed_remotes=dict(type="list", elements="dict"),
+    listed_replications=dict(type="list", elements="dict"),
+    remotes_planned=dict(type="list", elements="dict"),
+    replications_planned=dict(type="list", elements="dict"),
 )
 
 
@@ -89,6 +94,16 @@ class ActionModule(ActionBase):
             result["prune"] = stack_plan.tokens_to_prune(args["authorizations"], args["stack_name"], args["tokens"])
             return result
 
+        if args["listed_remotes"] is not None or args["listed_replications"] is not None:
+            if args["remotes_planned"] is None or args["replications_planned"] is None:
+                result.update(failed=True, msg="listed_remotes and listed_replications need remotes_planned and "
+                                               "replications_planned (the plan's remotes and replications)")
+                return result
+            result["prune"] = stack_plan.replications_to_prune(
+                args["listed_remotes"], args["listed_replications"], args["stack_name"], args["remotes_planned"],
+                args["replications_planned"])
+            return result
+
         groups = task_vars.get("groups") or {}
         read = self._reader(task_vars)
         templates, template_errors = stack_plan.read_script_files(
@@ -106,6 +121,8 @@ class ActionModule(ActionBase):
             org=args["org"],
             stack_name=args["stack_name"],
             required=args["required"],
+            # The remote tokens stay here: the plan (and so the result) only learns whether each is set.
+            replications=stack_plan.without_remote_tokens(args["replications"]),
         )
         errors = template_errors + task_errors + plan["errors"]
         if errors:
@@ -113,7 +130,10 @@ class ActionModule(ActionBase):
             result.update(failed=True, errors=errors, msg="The stack's model has %d problem%s:\n- %s" % (
                 len(errors), "" if len(errors) == 1 else "s", "\n- ".join(errors)))
             return result
-        warnings = stack_plan.plain_http_warnings(args["credential_urls"])
+        credential_urls = dict(args["credential_urls"])
+        credential_urls.update(("tickstack_replications[%d].remote_url" % r["index"], r["remote_url"])
+                               for r in plan["remotes"])
+        warnings = stack_plan.plain_http_warnings(credential_urls)
         if warnings:
             result["warnings"] = warnings
         host = to_text(task_vars.get("inventory_hostname", ""))

@@ -5,7 +5,8 @@
 """The InfluxDB 2 API client every ``influxdb2_*`` module stands on.
 
 Endpoints and payloads follow InfluxDB's own handlers (v2.7/v2.9): ``tenant/http_server_*.go``,
-``authorization/http_server.go``, ``v1/authorization/http_server.go`` and ``dbrp/http_server_dbrp.go``.
+``authorization/http_server.go``, ``v1/authorization/http_server.go``, ``dbrp/http_server_dbrp.go``,
+``remotes/transport/http.go`` and ``replications/transport/http.go``.
 Like :mod:`.http_client`, it never calls ``fail_json``: API failures raise :class:`ApiError` subclasses
 (a reply that is not the JSON object the API sends is an ``UnexpectedResponse``) and bad module input
 raises :class:`~.errors.InvalidInput`; the module runner turns both into one message.
@@ -298,6 +299,45 @@ def dbrp_summary(mapping):
         "virtual": bool(mapping.get("virtual")),
         "bucket_id": mapping.get("bucketID"),
         "org_id": mapping.get("orgID"),
+    }
+
+
+def remote_summary(remote):
+    """A remote connection as a playbook sees it (InfluxDB never returns the remote token)."""
+    return {
+        "id": remote.get("id"),
+        "name": remote.get("name"),
+        "org_id": remote.get("orgID"),
+        "description": remote.get("description") or "",
+        "remote_url": remote.get("remoteURL"),
+        "remote_org_id": remote.get("remoteOrgID"),
+        "allow_insecure_tls": bool(remote.get("allowInsecureTLS")),
+    }
+
+
+def replication_remote_bucket_name(replication):
+    """The remote bucket name of a replication: 2.7 and 2.9 answer it as ``RemoteBucketName``."""
+    return replication.get("remoteBucketName", replication.get("RemoteBucketName")) or None
+
+
+def replication_summary(replication):
+    """A replication's settings and its queue status fields (as the server reports them)."""
+    return {
+        "id": replication.get("id"),
+        "name": replication.get("name"),
+        "org_id": replication.get("orgID"),
+        "description": replication.get("description") or "",
+        "remote_id": replication.get("remoteID"),
+        "local_bucket_id": replication.get("localBucketID"),
+        "remote_bucket_id": replication.get("remoteBucketID"),
+        "remote_bucket_name": replication_remote_bucket_name(replication),
+        "max_queue_size_bytes": replication.get("maxQueueSizeBytes"),
+        "max_age_seconds": replication.get("maxAgeSeconds"),
+        "drop_non_retryable_data": bool(replication.get("dropNonRetryableData")),
+        "current_queue_size_bytes": replication.get("currentQueueSizeBytes"),
+        "remaining_bytes_to_be_synced": replication.get("remainingBytesToBeSynced"),
+        "latest_response_code": replication.get("latestResponseCode"),
+        "latest_error_message": replication.get("latestErrorMessage") or None,
     }
 
 
@@ -618,6 +658,65 @@ class InfluxDB2Client(object):
 
     def delete_dbrp(self, org_id, dbrp_id):
         self.http.delete("/api/v2/dbrps/%s" % path_quote(dbrp_id), query={"orgID": org_id}, verify=True)
+
+    # -- remote connections and replications (edge to central) ----------------------------------
+
+    def list_remotes(self, org_id, name=None, remote_url=None):
+        """Remote connections of the org (the server answers ``"remotes": null`` for none)."""
+        query = {"orgID": org_id, "name": name, "remoteURL": remote_url}
+        return self.http.items("/api/v2/remotes", "remotes", query=query)
+
+    def find_remote(self, org_id, name):
+        return next((r for r in self.list_remotes(org_id, name=name) if r.get("name") == name), None)
+
+    def get_remote(self, remote_id):
+        return self.http.get_or_none("/api/v2/remotes/%s" % path_quote(remote_id))
+
+    def resolve_remote(self, org_id, name_or_id, option="remote"):
+        """A remote connection by name in the org, or by ID when none has that name."""
+        found = self.find_remote(org_id, name_or_id)
+        if found is None and is_id(name_or_id):
+            found = self.get_remote(name_or_id)
+            if found is not None and found.get("orgID") != org_id:
+                raise InvalidInput("%s: remote connection ID %s belongs to another organization (%s)"
+                                   % (option, name_or_id, found.get("orgID")))
+        if found is None:
+            raise NotFound("%s: remote connection %r not found in organization %s; create it first with "
+                           "tickstack.influx.influxdb2_remote" % (option, name_or_id, self._org_label(org_id)))
+        self.names[found["id"]] = found.get("name")
+        return found
+
+    def create_remote(self, org_id, name, remote_url, remote_token, remote_org_id=None, allow_insecure_tls=False,
+                      description=None):
+        body = {"orgID": org_id, "name": name, "remoteURL": remote_url, "remoteAPIToken": remote_token,
+                "allowInsecureTLS": bool(allow_insecure_tls)}
+        if remote_org_id:
+            body["remoteOrgID"] = remote_org_id
+        if description is not None:
+            body["description"] = description
+        return self.http.post("/api/v2/remotes", body, required=("id",))
+
+    update_remote = partialmethod(_update, "/api/v2/remotes")
+    delete_remote = partialmethod(_delete, "/api/v2/remotes")
+
+    def list_replications(self, org_id, name=None, remote_id=None, local_bucket_id=None):
+        """Replications of the org with their queue status (``"replications": null`` for none)."""
+        query = {"orgID": org_id, "name": name, "remoteID": remote_id, "localBucketID": local_bucket_id}
+        return self.http.items("/api/v2/replications", "replications", query=query)
+
+    def find_replication(self, org_id, name):
+        return next((r for r in self.list_replications(org_id, name=name) if r.get("name") == name), None)
+
+    def create_replication(self, body):
+        """POST a replication; ``body`` is the API's creation request (orgID, name, remoteID, ...)."""
+        return self.http.post("/api/v2/replications", body, required=("id",))
+
+    update_replication = partialmethod(_update, "/api/v2/replications")
+    delete_replication = partialmethod(_delete, "/api/v2/replications")
+
+    def validate_replication(self, replication_id):
+        """Ask the server to try the replication's remote (a 4xx/5xx reply says why it cannot work)."""
+        self.http.request("POST", "/api/v2/replications/%s/validate" % path_quote(replication_id))
 
 
 def bucket_rules(retention_seconds, shard_group_seconds=None):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: influxdb2_info
-short_description: Read health, organizations, buckets, tokens, DBRP mappings and v1 authorizations from InfluxDB 2
+short_description: Read health, organizations, buckets, tokens, DBRP mappings, v1 authorizations and replications from InfluxDB 2
 description:
   - Reads an InfluxDB 2 instance and changes nothing.
   - Token metadata only; token values are never returned.
@@ -22,9 +22,11 @@ options:
   gather:
     description:
       - What to read. V(health) needs no token.
+      - V(remotes) (remote connections, never their tokens) and V(replications) (with their queue status) are read
+        only when listed.
     type: list
     elements: str
-    choices: [health, orgs, buckets, tokens, dbrps, v1_auths]
+    choices: [health, orgs, buckets, tokens, dbrps, v1_auths, remotes, replications]
     default: [health, orgs, buckets, tokens, dbrps, v1_auths]
   bucket:
     description: Only the bucket with this name (and, with V(dbrps), only mappings to it).
@@ -107,6 +109,16 @@ v1_auths:
   returned: when V(v1_auths) is gathered
   type: list
   elements: dict
+remotes:
+  description: Remote connections, as M(tickstack.influx.influxdb2_remote) returns them (never the remote token).
+  returned: when V(remotes) is gathered
+  type: list
+  elements: dict
+replications:
+  description: Replications with their queue status, as M(tickstack.influx.influxdb2_replication) returns them.
+  returned: when V(replications) is gathered
+  type: list
+  elements: dict
 """
 
 from ansible_collections.tickstack.influx.plugins.module_utils.influxdb2 import (
@@ -118,10 +130,14 @@ from ansible_collections.tickstack.influx.plugins.module_utils.influxdb2 import 
     influxdb2_argument_spec,
     legacy_authorization_summary,
     org_summary,
+    remote_summary,
+    replication_summary,
 )
 from ansible_collections.tickstack.influx.plugins.module_utils.runner import run_module
 
 GATHER = ["health", "orgs", "buckets", "tokens", "dbrps", "v1_auths"]
+# Read only when asked for (the default list stays what it was).
+GATHER_CHOICES = GATHER + ["remotes", "replications"]
 
 
 def gather(module, client):
@@ -167,12 +183,16 @@ def gather(module, client):
         else:
             v1_auths = [a for a in client.list_legacy_authorizations() if a.get("orgID") in org_ids]
         result["v1_auths"] = [legacy_authorization_summary(a) for a in v1_auths]
+    if "remotes" in wanted:
+        result["remotes"] = [remote_summary(r) for org in orgs for r in client.list_remotes(org["id"])]
+    if "replications" in wanted:
+        result["replications"] = [replication_summary(r) for org in orgs for r in client.list_replications(org["id"])]
     return result
 
 
 def main():
     run_module(influxdb2_argument_spec(
-        gather=dict(type="list", elements="str", choices=GATHER, default=GATHER),
+        gather=dict(type="list", elements="str", choices=GATHER_CHOICES, default=GATHER),
         bucket=dict(type="str"),
         token_description=dict(type="str", no_log=False),
         database=dict(type="str"),

@@ -30,6 +30,10 @@ description:
   - Each token is marked by its description C(tickstack:<stack_name>:<service>:<host>). With
     O(authorizations) (the organization's tokens, for example from M(tickstack.influx.influxdb2_info)) and
     O(tokens) (the plan's RV(tokens)) it returns instead which of this stack's tokens are stale (RV(prune)).
+  - Each O(replications) entry is a remote connection and one replication per local bucket (RV(remotes),
+    RV(replications)), checked before anything is written. With O(listed_remotes) and O(listed_replications)
+    (for example from M(tickstack.influx.influxdb2_info)) it returns instead which of this stack's are no longer
+    listed (RV(prune)).
   - Fails once, listing every problem of the model (RV(errors)), each naming the entry or task and the fix.
 author:
   - tickstack.influx contributors (@tickstack)
@@ -105,6 +109,33 @@ options:
     default: {}
   tokens:
     description: The plan's RV(tokens); required with O(authorizations).
+    type: list
+    elements: dict
+  replications:
+    description:
+      - The stack role's C(tickstack_replications) (C({name, local_buckets, remote_url, remote_org_id or remote_org,
+        remote_token, remote_bucket, allow_insecure_tls, max_queue_size, max_age, drop_non_retryable_data})).
+      - Every local bucket must be one of the buckets of O(databases).
+      - C(remote_token) never reaches the plan or the result; the action passes on only whether it is set.
+    type: list
+    elements: raw
+    default: []
+  listed_remotes:
+    description:
+      - The organization's remote connections (C(id), C(name), C(description)). With O(listed_replications) the
+        module returns only RV(prune).
+    type: list
+    elements: dict
+  listed_replications:
+    description: The organization's replications (C(id), C(name), C(description)).
+    type: list
+    elements: dict
+  remotes_planned:
+    description: The plan's RV(remotes); required with O(listed_remotes).
+    type: list
+    elements: dict
+  replications_planned:
+    description: The plan's RV(replications); required with O(listed_replications).
     type: list
     elements: dict
 attributes:
@@ -234,9 +265,26 @@ host_tokens:
   sample: {telegraf: {description: "tickstack:tickstack:telegraf:web1", permissions: []}}
 prune:
   description:
-    - This stack's stale tokens, C({description, ids, reason}) - hosts no longer in the inventory, and 0.1.0
-      descriptions (C(tickstack <service> <host>)) once the host has its new token.
-  returned: with O(authorizations)
+    - With O(authorizations), this stack's stale tokens, C({description, ids, reason}) - hosts no longer in the
+      inventory, and 0.1.0 descriptions (C(tickstack <service> <host>)) once the host has its new token.
+    - With O(listed_remotes) and O(listed_replications), C({replications, remotes}), each a list of C({name, id}) -
+      those marked C(tickstack:<stack_name>:replication:<name>) that the plan no longer lists.
+  returned: with O(authorizations), or with O(listed_remotes) and O(listed_replications)
+  type: raw
+remotes:
+  description:
+    - One remote connection per O(replications) entry, C({index, name, remote_url, remote_org_id, remote_org,
+      allow_insecure_tls, description}), never its token (C(index) is the entry's position, for the role to find the
+      token).
+  returned: without O(authorizations)
+  type: list
+  elements: dict
+replications:
+  description:
+    - One replication per local bucket of each O(replications) entry, C({name, remote, local_bucket, remote_bucket,
+      max_queue_size, max_age, drop_non_retryable_data, description}); C(name) is C(<entry name>-<local bucket>) and
+      C(max_age) is in seconds.
+  returned: without O(authorizations)
   type: list
   elements: dict
 """

@@ -28,6 +28,11 @@ The rules, in the order the role relies on them:
   ``tickstack:<stack name>:<service>:<host>`` (InfluxDB authorizations have no labels). Pruning
   (:func:`tokens_to_prune`) revokes this stack's tokens of hosts no longer in the inventory, and
   the 0.1.0 descriptions ``tickstack <service> <host>`` once the host has its new token.
+- **Replications.** Each ``tickstack_replications`` entry is one remote connection (its ``name``) and one
+  replication per local bucket (``<name>-<bucket>``), every local bucket one of the model's buckets. Both
+  are marked by their description ``tickstack:<stack name>:replication:<name>``; pruning
+  (:func:`replications_to_prune`) removes this stack's remotes and replications that are no longer listed.
+  The remote token never enters the plan: the action plugin passes only whether it is set.
 - **Script files.** A task's or template's ``script_file`` is read on the controller
   (:func:`read_script_files`, with the action's file search) into ``script`` before anything else,
   and never templated: Kapacitor's Go templates (``{{ .ID }}``) reach Kapacitor as written.
@@ -41,6 +46,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
+from ansible_collections.tickstack.influx.plugins.module_utils.errors import InvalidInput
+from ansible_collections.tickstack.influx.plugins.module_utils.influxdb2 import parse_duration
 from ansible_collections.tickstack.influx.plugins.module_utils.tickscript import scan
 
 SERVICES = ("kapacitor", "telegraf")
@@ -449,7 +456,8 @@ def build_plan(*, databases: Sequence[Any] | None = None, kapacitor_tasks: Seque
                kapacitor_templates: Sequence[Any] | None = None, telegraf_database: str = "telegraf",
                telegraf_retention_policy: str = "autogen", kapacitor_hosts: Sequence[str] | None = None,
                telegraf_hosts: Sequence[str] | None = None, org: str = "", stack_name: str = DEFAULT_STACK_NAME,
-               required: Mapping[str, Any] | None = None) -> dict[str, Any]:
+               required: Mapping[str, Any] | None = None, replications: Sequence[Any] | None = None
+               ) -> dict[str, Any]:
     """Everything the stack role acts on, and every model error (``errors``, empty when it can act)."""
     errors = _Errors(required_errors(required))
     errors.extend(stack_name_errors(stack_name))
@@ -478,6 +486,8 @@ def build_plan(*, databases: Sequence[Any] | None = None, kapacitor_tasks: Seque
         "kapacitor": kapacitor_permissions(read_buckets, write_buckets, org),
         "telegraf": _bucket_permissions("write", [telegraf_bucket]) if telegraf_bucket else [],
     }
+    remotes, replication_items = plan_replications(replications, [b["bucket"] for b in bucket_items], stack_name,
+                                                   errors)
     tokens = [{"service": service, "host": host, "description": token_description(stack_name, service, host),
                "permissions": permissions[service]}
               for service, hosts in (("kapacitor", kapacitor_hosts), ("telegraf", telegraf_hosts)) for host in hosts]
@@ -499,6 +509,8 @@ def build_plan(*, databases: Sequence[Any] | None = None, kapacitor_tasks: Seque
         "kapacitor_hosts": kapacitor_hosts,
         "telegraf_hosts": telegraf_hosts,
         "tokens": tokens,
+        "remotes": remotes,
+        "replications": replication_items,
     }
 
 
@@ -506,6 +518,177 @@ def host_tokens(plan: Mapping[str, Any], host: str) -> dict[str, dict[str, Any]]
     """The tokens of one host, by service."""
     return {t["service"]: {"description": t["description"], "permissions": t["permissions"]}
             for t in plan["tokens"] if t["host"] == host}
+
+
+# --- replications ---------------------------------------------------------------------------------
+
+REPLICATION_KEYS = ("name", "local_buckets", "remote_url", "remote_org_id", "remote_org", "remote_token",
+                    "remote_token_set", "remote_bucket", "allow_insecure_tls", "max_queue_size", "max_age",
+                    "drop_non_retryable_data")
+# InfluxDB's bounds (replication.go): the smallest queue, and the max age range 2.9 accepts.
+MIN_REPLICATION_QUEUE = 33554430
+MAX_AGE_RANGE = (60, 5184000)
+_HEX_ID = re.compile(r"[0-9a-f]{16}")
+
+
+def replication_description(stack_name: str, name: str) -> str:
+    """The description that marks a remote connection and its replications as this stack's."""
+    return "%s:%s:replication:%s" % (TOKEN_PREFIX, stack_name, name)
+
+
+def without_remote_tokens(entries: Sequence[Any] | None) -> list[Any]:
+    """The entries with ``remote_token`` replaced by ``remote_token_set`` (the plan never holds the token)."""
+    out: list[Any] = []
+    for entry in entries or []:
+        if isinstance(entry, Mapping):
+            token = entry.get("remote_token")
+            entry = {k: v for k, v in entry.items() if k != "remote_token"}
+            entry["remote_token_set"] = token is not None and bool(str(token).strip())
+        out.append(entry)
+    return out
+
+
+def _remote_url_error(url: Any) -> str | None:
+    try:
+        parts = urlsplit(str(url or ""))
+        usable = parts.scheme in ("http", "https") and bool(parts.hostname)
+        userinfo = bool(parts.username or parts.password)
+    except ValueError:
+        usable, userinfo = False, False
+    if not usable:
+        return "remote_url must be the http:// or https:// URL of the remote InfluxDB (for example " \
+               "https://central.example.com:8086)."
+    if userinfo:
+        return "remote_url must not hold credentials (user:password@); give the token as remote_token."
+    return None
+
+
+def _replication_settings(entry: Mapping[str, Any], where: str, errors: _Errors) -> dict[str, Any]:
+    """max_queue_size, max_age (seconds), drop_non_retryable_data and allow_insecure_tls, checked."""
+    settings: dict[str, Any] = {"max_queue_size": None, "max_age": None, "drop_non_retryable_data": None,
+                                "allow_insecure_tls": False}
+    size = entry.get("max_queue_size")
+    if size is not None:
+        if isinstance(size, bool) or not str(size).strip().isdigit() or int(str(size)) < MIN_REPLICATION_QUEUE:
+            errors.add(where, "max_queue_size must be a number of bytes, at least %d (32 MiB), got %r."
+                       % (MIN_REPLICATION_QUEUE, size))
+        else:
+            settings["max_queue_size"] = int(str(size))
+    if entry.get("max_age") is not None:
+        try:
+            age = parse_duration(entry["max_age"], "max_age")
+        except InvalidInput as e:
+            errors.add(where, "%s." % e)
+        else:
+            if age and not MAX_AGE_RANGE[0] <= age <= MAX_AGE_RANGE[1]:
+                errors.add(where, "max_age must be 0 (InfluxDB's default) or between 1m and 60d, got %r."
+                           % (entry["max_age"],))
+            else:
+                settings["max_age"] = age
+    for key in ("drop_non_retryable_data", "allow_insecure_tls"):
+        if entry.get(key) is not None:
+            value = _as_bool(entry[key])
+            if value is None:
+                errors.add(where, "%s must be true or false, got %r." % (key, entry[key]))
+            else:
+                settings[key] = value
+    return settings
+
+
+def plan_replications(entries: Sequence[Any] | None, bucket_names: Iterable[str], stack_name: str,
+                      errors: _Errors) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(remote connections, replications) of ``tickstack_replications``; every problem goes to ``errors``.
+
+    Messages name the entry by its index and name and never show a value of ``remote_token``.
+    """
+    known = sorted(set(bucket_names))
+    remotes: list[dict[str, Any]] = []
+    replications: list[dict[str, Any]] = []
+    names: dict[str, int] = {}
+    replication_names: dict[str, str] = {}
+    for index, entry in enumerate(entries or []):
+        where = "tickstack_replications[%d]" % index
+        if not isinstance(entry, Mapping):
+            errors.add(where, "must be a mapping with name, local_buckets, remote_url, remote_org_id (or remote_org), "
+                       "remote_token and optionally remote_bucket, got a %s." % type(entry).__name__)
+            continue
+        name = entry.get("name")
+        if not isinstance(name, str) or not _STACK_NAME.fullmatch(name):
+            errors.add(where, "name must be letters, digits, '_', '.' and '-' (it names the remote connection and "
+                       "its replications), got %r." % (name,))
+            continue
+        where = "%s (%s)" % (where, name)
+        if name in names:
+            errors.add(where, "the name is already used by tickstack_replications[%d]; give each entry its own."
+                       % names[name])
+            continue
+        names[name] = index
+        known_errors = len(errors)
+        unknown = sorted(str(k) for k in entry if k not in REPLICATION_KEYS)
+        if unknown:
+            errors.add(where, "unknown key%s %s; the keys are %s." % (
+                "" if len(unknown) == 1 else "s", ", ".join(unknown),
+                ", ".join(k for k in REPLICATION_KEYS if k != "remote_token_set")))
+        local = entry.get("local_buckets")
+        if not isinstance(local, Sequence) or isinstance(local, (str, bytes)) or not local \
+                or not all(isinstance(b, str) and b.strip() for b in local):
+            errors.add(where, "local_buckets must be a non-empty list of bucket names, got %r." % (local,))
+            local = []
+        missing = [b for b in local if b not in known]
+        if missing:
+            errors.add(where, "local_buckets %s %s not among the buckets of tickstack_databases (%s); add %s there."
+                       % (", ".join(missing), "is" if len(missing) == 1 else "are", ", ".join(known) or "none",
+                          "it" if len(missing) == 1 else "them"))
+        url_error = _remote_url_error(entry.get("remote_url"))
+        if url_error:
+            errors.add(where, url_error)
+        org_id, org = entry.get("remote_org_id"), entry.get("remote_org")
+        if bool(org_id) == bool(org):
+            errors.add(where, "give exactly one of remote_org_id (the remote organization's ID, the robust choice) and "
+                       "remote_org (its name, looked up on the remote at every run).")
+        elif org_id and not _HEX_ID.fullmatch(str(org_id)):
+            errors.add(where, "remote_org_id must be an InfluxDB ID (16 hexadecimal digits), got %r." % (org_id,))
+        if not entry.get("remote_token_set", bool(entry.get("remote_token"))):
+            errors.add(where, "remote_token is empty: set it from a vault variable (a token of the remote InfluxDB "
+                       "that may write the remote bucket).")
+        remote_bucket = entry.get("remote_bucket")
+        if remote_bucket is not None and (not isinstance(remote_bucket, str) or not remote_bucket.strip()):
+            errors.add(where, "remote_bucket must be a bucket name of the remote InfluxDB, got %r." % (remote_bucket,))
+        settings = _replication_settings(entry, where, errors)
+        if len(errors) > known_errors:
+            continue
+        description = replication_description(stack_name, name)
+        remotes.append({"index": index, "name": name, "remote_url": str(entry["remote_url"]).rstrip("/"),
+                        "remote_org_id": org_id or None, "remote_org": org or None,
+                        "allow_insecure_tls": settings.pop("allow_insecure_tls"), "description": description})
+        for bucket in local:
+            replication_name = "%s-%s" % (name, bucket)
+            if replication_name in replication_names:
+                clash = replication_names[replication_name]
+                errors.add(where, "its replication of %s would be called %s like one of tickstack_replications entry "
+                           "%s; rename one of the entries." % (bucket, replication_name, clash))
+                continue
+            replication_names[replication_name] = name
+            replications.append(dict(settings, name=replication_name, remote=name, local_bucket=bucket,
+                                     remote_bucket=remote_bucket or bucket, description=description))
+    return remotes, replications
+
+
+def replications_to_prune(listed_remotes: Sequence[Mapping[str, Any]] | None,
+                          listed_replications: Sequence[Mapping[str, Any]] | None, stack_name: str,
+                          remotes: Sequence[Mapping[str, Any]], replications: Sequence[Mapping[str, Any]]
+                          ) -> dict[str, list[dict[str, Any]]]:
+    """This stack's remote connections and replications (marked by :func:`replication_description`) that the plan
+    no longer lists, by name. Anything with another description is not this stack's and is never touched."""
+    prefix = replication_description(stack_name, "")
+
+    def stale(listed, keep):
+        wanted = {str(item["name"]) for item in keep}
+        return sorted(({"name": str(item.get("name")), "id": item.get("id")} for item in listed or []
+                       if str(item.get("description") or "").startswith(prefix)
+                       and str(item.get("name")) not in wanted), key=lambda item: item["name"])
+
+    return {"replications": stale(listed_replications, replications), "remotes": stale(listed_remotes, remotes)}
 
 
 # --- pruning --------------------------------------------------------------------------------------

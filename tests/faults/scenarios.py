@@ -99,6 +99,10 @@ def influx_inventory(server, token=None) -> Objects:
     out.update(("token", a.get("description") or "", a["id"]) for a in get("/api/v2/authorizations")["authorizations"])
     out.update(("v1_auth", a.get("token") or "", a["id"])
                for a in get("/private/legacy/authorizations")["authorizations"])
+    for org in orgs:
+        out.update(("remote", r["name"], r["id"]) for r in get("/api/v2/remotes?orgID=%s" % org["id"]).get("remotes") or [])
+        out.update(("replication", r["name"], r["id"])
+                   for r in get("/api/v2/replications?orgID=%s" % org["id"]).get("replications") or [])
     return out
 
 
@@ -320,6 +324,78 @@ def _info_prepare(case):
     make_bucket(case, case.prefix + "seen")
 
 
+def _remote_args(case):
+    server = case.influxdb
+    # The remote is this same influxd: what the create stores is what is checked, not a far end.
+    return {"name": case.prefix + "remote", "remote_url": server.url, "remote_org_id": server.org_id,
+            "remote_token": OPERATOR_TOKEN, "description": "central"}
+
+
+def _remote_check(case, result):
+    body = _ok(case.influx("GET", "/api/v2/remotes?orgID=%s&name=%s" % (case.influxdb.org_id, case.prefix + "remote")),
+               "remotes")
+    found = body.get("remotes") or []
+    if len(found) != 1:
+        return ["%d remote connections named %s" % (len(found), case.prefix + "remote")]
+    problems = []
+    if found[0].get("remoteURL") != case.influxdb.url or found[0].get("remoteOrgID") != case.influxdb.org_id:
+        problems.append("remote is %s/%s, want %s/%s" % (found[0].get("remoteURL"), found[0].get("remoteOrgID"),
+                                                         case.influxdb.url, case.influxdb.org_id))
+    if found[0].get("description") != "central":
+        problems.append("remote description is %r" % found[0].get("description"))
+    return problems
+
+
+def _remote_prepare(case):
+    server = case.influxdb
+    case.made["remote"] = _ok(case.influx("POST", "/api/v2/remotes", {
+        "orgID": server.org_id, "name": case.prefix + "remote", "remoteURL": server.url, "remoteOrgID": server.org_id,
+        "remoteAPIToken": OPERATOR_TOKEN}), "create remote")
+
+
+def _replication_prepare(existing):
+    def prepare(case):
+        _remote_prepare(case)
+        case.made["bucket"] = make_bucket(case, case.prefix + "local")
+        if existing:
+            case.made["replication"] = _ok(case.influx("POST", "/api/v2/replications", {
+                "orgID": case.influxdb.org_id, "name": case.prefix + "rep", "remoteID": case.made["remote"]["id"],
+                "localBucketID": case.made["bucket"]["id"], "remoteBucketName": "telegraf"}), "create replication")
+    return prepare
+
+
+def _replication_args(max_age):
+    return lambda case: {"name": case.prefix + "rep", "remote": case.prefix + "remote",
+                         "local_bucket": case.prefix + "local", "remote_bucket": "telegraf", "max_age": max_age,
+                         "drop_non_retryable_data": True}
+
+
+def _replications(case):
+    body = _ok(case.influx("GET", "/api/v2/replications?orgID=%s&name=%s" % (case.influxdb.org_id,
+                                                                              case.prefix + "rep")), "replications")
+    return body.get("replications") or []
+
+
+def _replication_check(max_age):
+    def check(case, result):
+        found = _replications(case)
+        if len(found) != 1:
+            return ["%d replications named %s" % (len(found), case.prefix + "rep")]
+        rep, problems = found[0], []
+        if rep.get("remoteID") != case.made["remote"]["id"] or rep.get("localBucketID") != case.made["bucket"]["id"]:
+            problems.append("replication goes %s -> %s, want %s -> %s" % (
+                rep.get("localBucketID"), rep.get("remoteID"), case.made["bucket"]["id"], case.made["remote"]["id"]))
+        if rep.get("maxAgeSeconds") != max_age or not rep.get("dropNonRetryableData"):
+            problems.append("replication maxAgeSeconds=%s dropNonRetryableData=%s, want %s and true"
+                            % (rep.get("maxAgeSeconds"), rep.get("dropNonRetryableData"), max_age))
+        return problems
+    return check
+
+
+def _replication_expected(case):
+    return {("remote", case.prefix + "remote"), ("bucket", case.prefix + "local"), ("replication", case.prefix + "rep")}
+
+
 INFLUX_SCENARIOS = [
     Scenario("influxdb2_setup/create", "influxdb2_setup", "blank",
              args=lambda case: {"username": "admin", "password": ADMIN_PASSWORD, "org": "tickstack",
@@ -372,6 +448,16 @@ INFLUX_SCENARIOS = [
                                 "update_password": "always", "read_buckets": ["telegraf"]},
              prepare=_v1_prepare, check=_v1_check(["read"], PASSWORD_NEW),
              expected=lambda case: {("v1_auth", case.prefix + "user")}),
+    Scenario("influxdb2_remote/create", "influxdb2_remote", "influxdb", args=_remote_args, check=_remote_check,
+             expected=lambda case: {("remote", case.prefix + "remote")}),
+    Scenario("influxdb2_remote/update", "influxdb2_remote", "influxdb", args=_remote_args, prepare=_remote_prepare,
+             check=_remote_check, expected=lambda case: {("remote", case.prefix + "remote")}),
+    Scenario("influxdb2_replication/create", "influxdb2_replication", "influxdb", args=_replication_args("1h"),
+             prepare=_replication_prepare(existing=False), check=_replication_check(3600),
+             expected=_replication_expected),
+    Scenario("influxdb2_replication/update", "influxdb2_replication", "influxdb", args=_replication_args("2h"),
+             prepare=_replication_prepare(existing=True), check=_replication_check(7200),
+             expected=_replication_expected),
     Scenario("influxdb2_info/read", "influxdb2_info", "influxdb", args=lambda case: {},
              prepare=_info_prepare, check=_info_check, read_only=True,
              expected=lambda case: {("bucket", case.prefix + "seen")}),
@@ -397,6 +483,12 @@ INFLUX_SCENARIOS = [
                                                               "v1 auths")["authorizations"]
                                                if a.get("token") == case.prefix + "user"], "v1 authorization"),
              removable=lambda case: {case.made["v1"]["id"]}),
+    Scenario("influxdb2_replication/delete", "influxdb2_replication", "influxdb",
+             args=lambda case: {"name": case.prefix + "rep", "state": "absent"},
+             prepare=_replication_prepare(existing=True),
+             check=lambda case, result: _gone(_replications(case), "replication"),
+             expected=lambda case: {("remote", case.prefix + "remote"), ("bucket", case.prefix + "local")},
+             removable=lambda case: {case.made["replication"]["id"]}),
 ]
 
 
@@ -554,8 +646,10 @@ def cleanup(case: Case):
             return
         paths = {"org": "/api/v2/orgs/%s", "bucket": "/api/v2/buckets/%s", "token": "/api/v2/authorizations/%s",
                  "v1_auth": "/private/legacy/authorizations/%s",
-                 "dbrp": "/api/v2/dbrps/%%s?orgID=%s" % server.org_id}
-        for kind in ("dbrp", "token", "v1_auth", "bucket", "org"):
+                 "dbrp": "/api/v2/dbrps/%%s?orgID=%s" % server.org_id,
+                 "replication": "/api/v2/replications/%s", "remote": "/api/v2/remotes/%s"}
+        # Replications before their remotes and buckets (InfluxDB refuses to delete a remote in use).
+        for kind in ("replication", "remote", "dbrp", "token", "v1_auth", "bucket", "org"):
             for k, key, oid in inv:
                 if k == kind and key.startswith(case.prefix):
                     server.api("DELETE", paths[kind] % oid)

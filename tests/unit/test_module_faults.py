@@ -31,6 +31,8 @@ from ansible_collections.tickstack.influx.plugins.modules import (
     influxdb2_dbrp,
     influxdb2_info,
     influxdb2_org,
+    influxdb2_remote,
+    influxdb2_replication,
     influxdb2_setup,
     influxdb2_token,
     influxdb2_v1_auth,
@@ -70,6 +72,10 @@ INFLUX_MODULES = [
     (influxdb2_v1_auth, {"username": "kapa", "password": "s3cret-pass", "read_buckets": ["metrics"], "org": "acme"}),
     (influxdb2_setup, {"username": "admin", "password": "pw123456", "org": "acme", "bucket": "metrics"}),
     (influxdb2_info, {"org": "acme"}),
+    (influxdb2_remote, {"name": "central", "org": "acme", "remote_url": "https://hq.test:8086",
+                        "remote_org_id": "0123456789abcdef", "remote_token": "central-token"}),
+    (influxdb2_replication, {"name": "to-hq", "org": "acme", "remote": "central", "local_bucket": "metrics",
+                             "remote_bucket": "edge"}),
 ]
 KAPACITOR_MODULES = [
     (kapacitor_task, {"id": "cpu", "script": STREAM}),
