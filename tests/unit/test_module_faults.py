@@ -31,8 +31,10 @@ from ansible_collections.tickstack.influx.plugins.modules import (
     influxdb2_dbrp,
     influxdb2_info,
     influxdb2_org,
+    influxdb2_org_member,
     influxdb2_setup,
     influxdb2_token,
+    influxdb2_user,
     influxdb2_v1_auth,
     kapacitor_info,
     kapacitor_task,
@@ -70,6 +72,8 @@ INFLUX_MODULES = [
     (influxdb2_v1_auth, {"username": "kapa", "password": "s3cret-pass", "read_buckets": ["metrics"], "org": "acme"}),
     (influxdb2_setup, {"username": "admin", "password": "pw123456", "org": "acme", "bucket": "metrics"}),
     (influxdb2_info, {"org": "acme"}),
+    (influxdb2_user, {"name": "alice", "password": "s3cret-pass"}),
+    (influxdb2_org_member, {"user": "alice", "org": "acme", "role": "owner"}),
 ]
 KAPACITOR_MODULES = [
     (kapacitor_task, {"id": "cpu", "script": STREAM}),
