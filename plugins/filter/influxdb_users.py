@@ -72,9 +72,21 @@ def _orgs(item: dict, user: str, default_org: str, where: str) -> list[dict]:
     return members
 
 
-def influxdb_users(users: Any, default_org: str = "", variable: str = "influxdb_users") -> dict[str, list]:
+def _predicted(results: Any) -> set:
+    """Users that the results of the users task (check mode) only predict: planned, with no ID yet."""
+    names = set()
+    for result in results or []:
+        user = result.get("user") if isinstance(result, dict) else None
+        if isinstance(user, dict) and user.get("name") and not user.get("id"):
+            names.add(user["name"])
+    return names
+
+
+def influxdb_users(users: Any, default_org: str = "", variable: str = "influxdb_users",
+                   results: Any = None) -> dict[str, list]:
     """``users``: one item per user (no password: ``index`` points into the input); ``members``: one item
-    per organization membership of the users that stay."""
+    per organization membership of the users that stay, ``pending`` when ``results`` (the users task's,
+    registered) say the user is not there yet: a check-mode run that would create it."""
     if users is None:
         users = []
     if not isinstance(users, list):
@@ -107,6 +119,9 @@ def influxdb_users(users: Any, default_org: str = "", variable: str = "influxdb_
         members = _orgs(item, name, default_org, where)
         if state == "present":  # a deleted user's memberships go with it
             out_members.extend(members)
+    pending = _predicted(results)
+    for member in out_members:
+        member["pending"] = member["user"] in pending
     return {"users": out_users, "members": out_members}
 
 

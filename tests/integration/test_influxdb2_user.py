@@ -69,6 +69,10 @@ def test_role_users_entry_point_twice(influxdb_any, prefix, run_playbook):
         # A user the list removes, and one whose password the role must put right (always).
         status, gone = server.api("POST", "/api/v2/users", {"name": f"{prefix}gone"})
         assert status == 201, gone
+        # Check mode predicts without writing (and skips the memberships of users it would create).
+        predicted = run_playbook(playbook("role_users"), extra, check=True, diff=True)
+        assert recap_changed(predicted.stdout) > 0
+        assert sorted(users_named(server, prefix)) == [f"{prefix}gone"]
         first = run_playbook(playbook("role_users"), extra, diff=True)
         assert recap_changed(first.stdout) > 0
         second = run_playbook(playbook("role_users"), extra, diff=True, verbosity=3)

@@ -363,10 +363,10 @@ def test_filter_defaults_and_memberships_without_passwords():
          "state": "absent"},
     ]
     assert plan["members"] == [
-        {"user": "alice", "org": "primary", "role": "member", "state": "present"},
-        {"user": "bob", "org": "ops", "role": "member", "state": "present"},
-        {"user": "bob", "org": "primary", "role": "owner", "state": "present"},
-        {"user": "bob", "org": "old", "role": "member", "state": "absent"},
+        {"user": "alice", "org": "primary", "role": "member", "state": "present", "pending": False},
+        {"user": "bob", "org": "ops", "role": "member", "state": "present", "pending": False},
+        {"user": "bob", "org": "primary", "role": "owner", "state": "present", "pending": False},
+        {"user": "bob", "org": "old", "role": "member", "state": "absent", "pending": False},
     ]
     assert PASSWORD not in json.dumps(plan)
 
@@ -397,3 +397,13 @@ def test_filter_without_a_default_org_needs_orgs():
     with pytest.raises(AnsibleFilterError, match=r"influxdb_users\[0\] \(a\)\.orgs: not given"):
         influxdb_users([{"name": "a"}], "")
     assert influxdb_users([{"name": "a", "orgs": []}], "")["members"] == []
+
+
+def test_filter_memberships_of_users_check_mode_would_create_are_pending():
+    results = [{"item": {"name": "alice"}, "user": {"id": None, "name": "alice", "status": "active"}, "changed": True},
+               {"item": {"name": "bob"}, "user": {"id": USER_ID, "name": "bob", "status": "active"}},
+               {"item": {"name": "dave"}, "user": {}, "changed": True},
+               {"item": {"name": "erin"}, "skipped": True}]
+    plan = influxdb_users([{"name": "alice"}, {"name": "bob"}, {"name": "dave", "state": "absent"}, {"name": "erin"}],
+                          "primary", results=results)
+    assert [(m["user"], m["pending"]) for m in plan["members"]] == [("alice", True), ("bob", False), ("erin", False)]
