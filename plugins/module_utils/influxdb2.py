@@ -22,6 +22,7 @@ from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.tickstack.influx.plugins.module_utils.errors import InvalidInput
 from ansible_collections.tickstack.influx.plugins.module_utils.http_client import (
+    ApiError,
     AuthenticationFailed,
     HttpClient,
     NotFound,
@@ -47,6 +48,10 @@ RESOURCE_TYPES = (
 # Types that are not scoped to one organization: "all" means every one of them on the instance.
 INSTANCE_RESOURCE_TYPES = frozenset(("orgs", "users", "instance"))
 NAMED_RESOURCE_TYPES = ("buckets", "orgs", "users")
+# What a user can be in an organization (/api/v2/orgs/{id}/owners and /members), strongest first.
+ORG_ROLES = ("owner", "member")
+# InfluxDB's rule for user passwords (tenant.ErrPasswordLength): 8 to 72 characters (72: bcrypt's limit).
+USER_PASSWORD_LENGTH = (8, 72)
 
 _ID_RE = re.compile(r"^[0-9a-f]{16}$")
 # InfluxDB answers 401 both for a bad token ("unauthorized access") and for a valid token that lacks a
@@ -466,11 +471,64 @@ class InfluxDB2Client(object):
     def find_user(self, name):
         return self._find_named("/api/v2/users", "users", name)
 
-    def resolve_user(self, name):
+    def resolve_user(self, name, option="user"):
         user = self.find_user(name)
         if user is None:
-            raise NotFound("user %r not found" % name)
+            raise NotFound("%s: user %r not found" % (option, name))
+        self.names[user["id"]] = user.get("name")
         return user
+
+    def me(self):
+        """The user the token belongs to."""
+        return self.http.get("/api/v2/me", required=("id",))
+
+    def create_user(self, name, status="active"):
+        return self.http.post("/api/v2/users", {"name": name, "status": status}, required=("id",))
+
+    update_user = partialmethod(_update, "/api/v2/users")
+    delete_user = partialmethod(_delete, "/api/v2/users")
+
+    def set_user_password(self, user_id, password):
+        self.http.request("POST", "/api/v2/users/%s/password" % path_quote(user_id), json_body={"password": password})
+
+    def user_credentials_work(self, name, password):
+        """True when ``POST /api/v2/signin`` accepts ``name``/``password`` (Basic auth).
+
+        The sign-in reads and writes no data; its session is signed out again (best effort: sessions
+        expire on their own). Only 401/403 mean "no"; anything else is an error, never a working password.
+        """
+        probe = HttpClient(self.url, url_username=name, url_password=password, **self._tls)
+        resp = probe.request("POST", "/api/v2/signin", expect=(204, 401, 403), idempotent=True)
+        if resp.status != 204:
+            return False
+        cookie = (resp.headers.get("set-cookie") or "").split(";", 1)[0]
+        if cookie:
+            session = HttpClient(self.url, headers={"Cookie": cookie}, **self._tls)
+            try:
+                session.request("POST", "/api/v2/signout", expect=(204, 401))
+            except ApiError:
+                pass
+        return True
+
+    # -- organization members and owners --------------------------------------------------------
+
+    def org_role(self, org_id, user_id):
+        """``owner``, ``member`` or None: what ``user_id`` is in the organization."""
+        for role in ORG_ROLES:
+            if any(u.get("id") == user_id for u in self.list_org_users(org_id, role)):
+                return role
+        return None
+
+    def list_org_users(self, org_id, role):
+        return self.http.items(_org_users_path(org_id, role), "users")
+
+    def add_org_user(self, org_id, user_id, role):
+        return self.http.post(_org_users_path(org_id, role), {"id": user_id}, required=("id",))
+
+    def remove_org_user(self, org_id, user_id, role):
+        """Remove the user's ``role`` mapping. InfluxDB answers 204 when there is none, so a retry is safe;
+        the path must match the role (a DELETE under owners/ removes a member mapping as well)."""
+        self.http.delete("%s/%s" % (_org_users_path(org_id, role), path_quote(user_id)))
 
     # -- buckets ---------------------------------------------------------------------------------
 
@@ -717,6 +775,24 @@ class InfluxDB2Client(object):
     def validate_replication(self, replication_id):
         """Ask the server to try the replication's remote (a 4xx/5xx reply says why it cannot work)."""
         self.http.request("POST", "/api/v2/replications/%s/validate" % path_quote(replication_id))
+
+
+def _org_users_path(org_id, role):
+    if role not in ORG_ROLES:
+        raise InvalidInput("role: %r must be one of %s" % (role, ", ".join(ORG_ROLES)))
+    return "/api/v2/orgs/%s/%ss" % (path_quote(org_id), role)
+
+
+def check_user_password(password, option="password"):
+    """InfluxDB's own length rule, checked before any call so nothing is half made."""
+    low, high = USER_PASSWORD_LENGTH
+    if password is not None and not low <= len(password) <= high:
+        raise InvalidInput("%s: InfluxDB requires %d to %d characters, got %d" % (option, low, high, len(password)))
+
+
+def user_summary(user):
+    """The fields of a user a playbook needs (InfluxDB keeps no password it could show)."""
+    return {"id": user.get("id"), "name": user.get("name"), "status": user.get("status") or "active"}
 
 
 def bucket_rules(retention_seconds, shard_group_seconds=None):

@@ -135,6 +135,25 @@ def v1_password_works(server, username, password):
     return status not in (401, 403)
 
 
+def user_password_works(server, name, password):
+    """Whether InfluxDB's sign-in accepts ``name``/``password`` (the session is left to expire)."""
+    basic = base64.b64encode(("%s:%s" % (name, password)).encode()).decode()
+    status, _body = http("POST", server.url + "/api/v2/signin", headers={"Authorization": "Basic " + basic})
+    return status == 204
+
+
+def users_named(case, name):
+    return [u for u in _ok(case.influx("GET", "/api/v2/users"), "users")["users"] if u["name"] == name]
+
+
+def org_role(case, user_id):
+    """``owner``, ``member`` or None: what the user is in the case's organization (raw API)."""
+    roles = [role for role in ("owner", "member")
+             if any(u["id"] == user_id for u in _ok(case.influx(
+                 "GET", "/api/v2/orgs/%s/%ss" % (case.influxdb.org_id, role)), role + "s")["users"])]
+    return roles[0] if len(roles) == 1 else (None if not roles else "both")
+
+
 def stored_dbrps(case, database):
     body = _ok(case.influx("GET", "/api/v2/dbrps?orgID=%s&db=%s" % (case.influxdb.org_id, database)), "dbrps")
     return [m for m in body.get("content") or [] if not m.get("virtual")]
@@ -292,6 +311,50 @@ def _v1_check(actions, password):
             problems.append("the v1 password does not work (the authorization has no or another password)")
         return problems
     return check
+
+
+def _user_prepare(case):
+    case.made["user"] = _ok(case.influx("POST", "/api/v2/users", {"name": case.prefix + "user"}), "create user")
+    _ok(case.influx("POST", "/api/v2/users/%s/password" % case.made["user"]["id"], {"password": PASSWORD_OLD}),
+        "set user password")
+
+
+def _user_check(password):
+    def check(case, result):
+        found = users_named(case, case.prefix + "user")
+        if len(found) != 1:
+            return ["%d users named %s" % (len(found), case.prefix + "user")]
+        problems = []
+        if found[0].get("status") != "active":
+            problems.append("user status is %s" % found[0].get("status"))
+        if not user_password_works(case.influxdb, case.prefix + "user", password):
+            problems.append("the user's password does not work (no or another password)")
+        return problems
+    return check
+
+
+def _member_prepare(role):
+    def prepare(case):
+        _user_prepare(case)
+        if role:
+            _ok(case.influx("POST", "/api/v2/orgs/%s/%ss" % (case.influxdb.org_id, role),
+                            {"id": case.made["user"]["id"]}), "make the user " + role)
+    return prepare
+
+
+def _member_check(role):
+    def check(case, result):
+        found = org_role(case, case.made["user"]["id"])
+        return [] if found == role else ["the user is %s in the organization, want %s" % (found, role)]
+    return check
+
+
+def _member_args(role, state="present"):
+    return lambda case: {"user": case.prefix + "user", "role": role, "state": state}
+
+
+def _the_user(case):
+    return {("user", case.prefix + "user")}
 
 
 def _info_check(case, result):
@@ -458,6 +521,17 @@ INFLUX_SCENARIOS = [
     Scenario("influxdb2_replication/update", "influxdb2_replication", "influxdb", args=_replication_args("2h"),
              prepare=_replication_prepare(existing=True), check=_replication_check(7200),
              expected=_replication_expected),
+    Scenario("influxdb2_user/create", "influxdb2_user", "influxdb",
+             args=lambda case: {"name": case.prefix + "user", "password": PASSWORD_NEW},
+             check=_user_check(PASSWORD_NEW), expected=_the_user),
+    Scenario("influxdb2_user/password", "influxdb2_user", "influxdb",
+             args=lambda case: {"name": case.prefix + "user", "password": PASSWORD_NEW, "update_password": "always"},
+             prepare=_user_prepare, check=_user_check(PASSWORD_NEW), expected=_the_user),
+    Scenario("influxdb2_org_member/add", "influxdb2_org_member", "influxdb", args=_member_args("member"),
+             prepare=_member_prepare(None), check=_member_check("member"), expected=_the_user),
+    Scenario("influxdb2_org_member/move", "influxdb2_org_member", "influxdb", args=_member_args("owner"),
+             prepare=_member_prepare("member"), check=_member_check("owner"),
+             as_before=lambda case: _member_check("member")(case, {}), expected=_the_user),
     Scenario("influxdb2_info/read", "influxdb2_info", "influxdb", args=lambda case: {},
              prepare=_info_prepare, check=_info_check, read_only=True,
              expected=lambda case: {("bucket", case.prefix + "seen")}),
@@ -489,6 +563,13 @@ INFLUX_SCENARIOS = [
              check=lambda case, result: _gone(_replications(case), "replication"),
              expected=lambda case: {("remote", case.prefix + "remote"), ("bucket", case.prefix + "local")},
              removable=lambda case: {case.made["replication"]["id"]}),
+    Scenario("influxdb2_user/delete", "influxdb2_user", "influxdb",
+             args=lambda case: {"name": case.prefix + "user", "state": "absent"}, prepare=_user_prepare,
+             check=lambda case, result: _gone(users_named(case, case.prefix + "user"), "user"),
+             removable=lambda case: {case.made["user"]["id"]}),
+    Scenario("influxdb2_org_member/remove", "influxdb2_org_member", "influxdb",
+             args=_member_args("member", "absent"), prepare=_member_prepare("owner"),
+             check=_member_check(None), expected=_the_user),
 ]
 
 
@@ -646,10 +727,10 @@ def cleanup(case: Case):
             return
         paths = {"org": "/api/v2/orgs/%s", "bucket": "/api/v2/buckets/%s", "token": "/api/v2/authorizations/%s",
                  "v1_auth": "/private/legacy/authorizations/%s",
-                 "dbrp": "/api/v2/dbrps/%%s?orgID=%s" % server.org_id,
+                 "dbrp": "/api/v2/dbrps/%%s?orgID=%s" % server.org_id, "user": "/api/v2/users/%s",
                  "replication": "/api/v2/replications/%s", "remote": "/api/v2/remotes/%s"}
         # Replications before their remotes and buckets (InfluxDB refuses to delete a remote in use).
-        for kind in ("replication", "remote", "dbrp", "token", "v1_auth", "bucket", "org"):
+        for kind in ("replication", "remote", "dbrp", "token", "v1_auth", "bucket", "org", "user"):
             for k, key, oid in inv:
                 if k == kind and key.startswith(case.prefix):
                     server.api("DELETE", paths[kind] % oid)

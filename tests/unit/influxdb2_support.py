@@ -30,6 +30,7 @@ class Sent:
     query: dict
     headers: dict
     body: object = None
+    options: dict = field(default_factory=dict)  # the transport options (TLS, url_username/url_password)
 
 
 def reply(status=200, body=None, headers=None):
@@ -55,7 +56,7 @@ class FakeInflux:
     def __call__(self, method, url, headers, data, options):
         parts = urlsplit(url)
         body = json.loads(data) if data and headers.get("Content-Type") == "application/json" else data
-        request = Sent(method, parts.path, dict(parse_qsl(parts.query)), dict(headers), body)
+        request = Sent(method, parts.path, dict(parse_qsl(parts.query)), dict(headers), body, dict(options))
         self.sent.append(request)
         queue = self.routes.get((method, parts.path))
         if not queue:

@@ -31,10 +31,12 @@ from ansible_collections.tickstack.influx.plugins.modules import (
     influxdb2_dbrp,
     influxdb2_info,
     influxdb2_org,
+    influxdb2_org_member,
     influxdb2_remote,
     influxdb2_replication,
     influxdb2_setup,
     influxdb2_token,
+    influxdb2_user,
     influxdb2_v1_auth,
     kapacitor_info,
     kapacitor_task,
@@ -76,6 +78,8 @@ INFLUX_MODULES = [
                         "remote_org_id": "0123456789abcdef", "remote_token": "central-token"}),
     (influxdb2_replication, {"name": "to-hq", "org": "acme", "remote": "central", "local_bucket": "metrics",
                              "remote_bucket": "edge"}),
+    (influxdb2_user, {"name": "alice", "password": "s3cret-pass"}),
+    (influxdb2_org_member, {"user": "alice", "org": "acme", "role": "owner"}),
 ]
 KAPACITOR_MODULES = [
     (kapacitor_task, {"id": "cpu", "script": STREAM}),
