@@ -56,8 +56,8 @@ def task_finding(task: dict, by_dbrp: dict[tuple, dict], stale_after: int) -> di
     if task.get("status") != "enabled":
         return found(SKIP, "%s is %s: not checked" % (where, task.get("status") or "not enabled"))
     if not task.get("executing"):
-        return found(FAIL, "%s is enabled but not executing: %s" % (where, task.get("error") or "no error given; "
-                                                                     "see kapacitord's log"))
+        why = task.get("error") or "no error given; see kapacitord's log"
+        return found(FAIL, "%s is enabled but not executing: %s" % (where, why))
     if task.get("error"):
         return found(FAIL, "%s reports an error: %s" % (where, task["error"]))
     if task.get("received") is None:

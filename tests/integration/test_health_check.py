@@ -117,8 +117,8 @@ def test_stream_task_without_data_and_stale_host_are_named(stack, run_playbook, 
     assert "task %sfed" % prefix not in message
 
     # The same, in check mode (read-only modules run), and healthy once the starved task goes.
-    status, _ = kapacitor_api(kapacitor, "DELETE", "/tasks/%sstarved" % prefix)
-    assert status == 204
+    status, body = kapacitor_api(kapacitor, "DELETE", "/tasks/%sstarved" % prefix)
+    assert status == 204, (status, body)
     with Feeder(kapacitor, tg, prefix + "m"):
         proc = run_check(run_playbook, stack, prefix, ["h1"], expect_failure=False, check=True)
     assert report_lines(proc)[0].startswith("PASS: 1 Kapacitor tasks, 1 Telegraf hosts"), proc.stdout
