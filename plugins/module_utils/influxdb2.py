@@ -25,6 +25,7 @@ from ansible_collections.tickstack.influx.plugins.module_utils.http_client impor
     ApiError,
     AuthenticationFailed,
     HttpClient,
+    InvalidRequest,
     NotFound,
     PermissionDenied,
     path_quote,
@@ -775,6 +776,30 @@ class InfluxDB2Client(object):
     def validate_replication(self, replication_id):
         """Ask the server to try the replication's remote (a 4xx/5xx reply says why it cannot work)."""
         self.http.request("POST", "/api/v2/replications/%s/validate" % path_quote(replication_id))
+
+    # -- InfluxQL through the 1.x compatibility API ------------------------------------------------
+
+    def influxql(self, statement, database, retention_policy=None):
+        """The series of a read-only InfluxQL ``statement`` through ``/query`` (GET, retried), times in
+        epoch seconds. A statement the server refuses (an ``error`` in the reply, or HTTP 400) is an
+        :class:`~.http_client.InvalidRequest` naming the database/retention policy."""
+        where = "%s/%s" % (database, retention_policy) if retention_policy else database
+        query = {"q": statement, "db": database, "rp": retention_policy or None, "epoch": "s"}
+        resp = self.http.request("GET", "/query", query=query, expect=(200, 400))
+        data = resp.json_object()
+        results = data.get("results")
+        error = data.get("error")
+        if error is None and isinstance(results, list) and results and isinstance(results[0], dict):
+            error = results[0].get("error")
+        if resp.status == 400 or error:
+            raise InvalidRequest("InfluxQL on %s refused: %s" % (where, error or "HTTP 400"), status=resp.status,
+                                 method=resp.method, url=resp.url)
+        if not isinstance(results, list) or not results or not isinstance(results[0], dict):
+            raise resp.unexpected('expected {"results": [...]} from /query')
+        series = results[0].get("series") or []
+        if not isinstance(series, list) or not all(isinstance(s, dict) for s in series):
+            raise resp.unexpected("expected a list of series from /query")
+        return series
 
 
 def _org_users_path(org_id, role):

@@ -24,6 +24,7 @@ from __future__ import annotations
 import copy
 import os
 import re
+import time
 from functools import partialmethod
 
 from ansible.module_utils.basic import env_fallback
@@ -514,3 +515,119 @@ def secret_option_values(options):
 def mask_options(options):
     """A copy of handler options with every secret of :func:`secret_option_values` masked, for the diff."""
     return mask(options or {})
+
+
+# ---------------------------------------------------------------------------------------------
+# Task statistics between two samples (kapacitor_task_stats)
+# ---------------------------------------------------------------------------------------------
+# Kapacitor 1.8 (task_store/service.go, pipeline node stats): every node reports the counters
+# ``collected`` (points or batches it received), ``emitted``, ``errors``; a query node also
+# ``batches_queried`` and ``points_queried`` (a failed query counts only in its ``errors``: 1.8.3 has
+# no ``query_errors``, older releases did), an influxDBOut node ``points_written`` and
+# ``write_errors``. Node names end in their position in the pipeline (stream0, from1, query1...).
+
+TASK_STATS_FIELDS = ("id", "type", "status", "executing", "error", "dbrps", "stats")
+_NODE_INDEX_RE = re.compile(r"(\d+)$")
+
+
+def node_order(node_stats):
+    """The node names in pipeline order (by the number they end in, then by name)."""
+    def key(name):
+        match = _NODE_INDEX_RE.search(name)
+        return (int(match.group(1)) if match else 1 << 30, name)
+    return sorted(node_stats or {}, key=key)
+
+
+def _counter_delta(before, after):
+    """How much a counter grew; a counter that went down was reset (the task restarted): its new value."""
+    if not isinstance(after, (int, float)) or isinstance(after, bool):
+        return None
+    if not isinstance(before, (int, float)) or isinstance(before, bool):
+        return None
+    return after - before if after >= before else after
+
+
+def node_deltas(before, after):
+    """Per node, how much each counter grew between two samples of ``node-stats`` (only nodes in both)."""
+    deltas = {}
+    for name, stats in (after or {}).items():
+        old = (before or {}).get(name)
+        if not isinstance(stats, dict) or not isinstance(old, dict):
+            continue
+        grown = {}
+        for key, value in stats.items():
+            if key == "avg_exec_time_ns" or key == "working_cardinality":
+                continue  # gauges, not counters
+            delta = _counter_delta(old.get(key), value)
+            if delta is not None:
+                grown[key] = delta
+        deltas[name] = grown
+    return deltas
+
+
+def _query_node(name):
+    return name.startswith("query")
+
+
+def _sum(deltas, key, nodes=None):
+    return sum(values.get(key, 0) for name, values in deltas.items() if nodes is None or name in nodes)
+
+
+def task_sample_stats(before, after, interval):
+    """One task's health numbers from two samples (task dicts as the API returns them) ``interval`` s apart.
+
+    ``before`` may be None (one sample only, or the task appeared in between): the deltas are then None.
+    """
+    stats = (after.get("stats") or {}).get("node-stats") or {}
+    order = node_order(stats)
+    first = order[0] if order else None
+    result = {
+        "id": after.get("id"),
+        "type": after.get("type"),
+        "status": after.get("status"),
+        "executing": bool(after.get("executing", False)),
+        "error": after.get("error") or "",
+        "dbrps": after.get("dbrps") or [],
+        "node_stats": stats,
+        "nodes": order,
+        "first_node": first,
+        "collected": (stats.get(first) or {}).get("collected") if first else None,
+        "interval": interval,
+        "received": None,
+        "emitted": None,
+        "errors": None,
+        "query_errors": None,
+        "batches_queried": None,
+        "points_written": None,
+        "write_errors": None,
+        "node_deltas": None,
+    }
+    if before is None:
+        return result
+    deltas = node_deltas((before.get("stats") or {}).get("node-stats"), stats)
+    queries = [name for name in deltas if _query_node(name)]
+    first_delta = deltas.get(first) or {}
+    result.update({
+        "received": first_delta.get("collected"),
+        "emitted": first_delta.get("emitted"),
+        "errors": _sum(deltas, "errors"),
+        "query_errors": _sum(deltas, "errors", queries) + _sum(deltas, "query_errors", queries) if queries else 0,
+        "batches_queried": _sum(deltas, "batches_queried", queries) if queries else None,
+        "points_written": _sum(deltas, "points_written"),
+        "write_errors": _sum(deltas, "write_errors"),
+        "node_deltas": deltas,
+    })
+    return result
+
+
+def sample_tasks(client, interval, pattern=None, sleep=None):
+    """Two lists of the tasks with their stats, ``interval`` seconds apart (one with ``interval`` 0):
+    two HTTP calls in all, whatever the number of tasks. Returns the tasks by ID from
+    :func:`task_sample_stats`, sorted by ID."""
+    first = None
+    if interval > 0:
+        first = dict((t["id"], t) for t in client.list_tasks(pattern=pattern, fields=TASK_STATS_FIELDS))
+        (sleep or time.sleep)(interval)
+    second = client.list_tasks(pattern=pattern, fields=TASK_STATS_FIELDS)
+    found = [task_sample_stats(first.get(t["id"]) if first is not None else None, t, interval) for t in second]
+    return sorted(found, key=lambda t: t["id"])

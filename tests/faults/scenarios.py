@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import re
+import time
 import urllib.parse
 from dataclasses import dataclass, field
 from typing import Callable
@@ -458,6 +459,20 @@ def _replication_check(max_age):
 def _replication_expected(case):
     return {("remote", case.prefix + "remote"), ("bucket", case.prefix + "local"), ("replication", case.prefix + "rep")}
 
+def _newest_prepare(case):
+    """A point of host h in the bucket telegraf (its virtual DBRP telegraf/autogen), a second old."""
+    status, body = case.influxdb.write_lp("telegraf", "%sm,host=h v=1 %d" % (case.prefix, int(time.time()) - 1))
+    if status != 204:
+        raise AssertionError("write: HTTP %s %s" % (status, body))
+
+
+def _newest_check(case, result):
+    series = result.get("series") or []
+    group = (series[0].get("groups") or {}).get("h") if series else None
+    if not group or group.get("measurement") != case.prefix + "m" or not 0 <= group.get("age", -1) < 600:
+        return ["newest point of host h: %s" % (series,)]
+    return []
+
 
 INFLUX_SCENARIOS = [
     Scenario("influxdb2_setup/create", "influxdb2_setup", "blank",
@@ -570,6 +585,11 @@ INFLUX_SCENARIOS = [
     Scenario("influxdb2_org_member/remove", "influxdb2_org_member", "influxdb",
              args=_member_args("member", "absent"), prepare=_member_prepare("owner"),
              check=_member_check(None), expected=_the_user),
+
+    Scenario("influxdb2_newest_point/read", "influxdb2_newest_point", "influxdb",
+             args=lambda case: {"series": [{"database": "telegraf", "retention_policy": "autogen",
+                                            "measurement": case.prefix + "m", "group_by": "host"}]},
+             prepare=_newest_prepare, check=_newest_check, read_only=True),
 ]
 
 
@@ -673,6 +693,16 @@ def _kapacitor_info_check(case, result):
     return problems
 
 
+def _task_stats_check(case, result):
+    want = {key for kind, key, _oid in kapacitor_inventory(case.kapacitor) if kind == "task"}
+    got = {t.get("id") for t in result.get("tasks") or []}
+    mine = [t for t in result.get("tasks") or [] if t.get("id") == case.prefix + "task"]
+    problems = [] if got == want else ["task_stats tasks %s, server %s" % (sorted(got), sorted(want))]
+    if not mine or mine[0].get("first_node") != "stream0" or mine[0].get("received") is None:
+        problems.append("task_stats of %stask: %s" % (case.prefix, mine))
+    return problems
+
+
 KAPACITOR_SCENARIOS = [
     Scenario("kapacitor_task/create", "kapacitor_task", "kapacitor",
              args=lambda case: {"id": case.prefix + "task", "script": _script("cpu")},
@@ -700,6 +730,9 @@ KAPACITOR_SCENARIOS = [
              expected=lambda case: {("handler", case.prefix + "topic/log")}),
     Scenario("kapacitor_info/read", "kapacitor_info", "kapacitor", args=lambda case: {},
              prepare=_task_prepare, check=_kapacitor_info_check, read_only=True,
+             expected=lambda case: {("task", case.prefix + "task")}),
+    Scenario("kapacitor_task_stats/read", "kapacitor_task_stats", "kapacitor", args=lambda case: {"interval": 1},
+             prepare=_task_prepare, check=_task_stats_check, read_only=True,
              expected=lambda case: {("task", case.prefix + "task")}),
     Scenario("kapacitor_task/delete", "kapacitor_task", "kapacitor",
              args=lambda case: {"id": case.prefix + "task", "state": "absent"}, prepare=_task_prepare,
