@@ -1,4 +1,4 @@
-#!/usr/bin/python3
+#!/usr/bin/env python
 """Back up InfluxDB 2 or Kapacitor into a timestamped directory, verify it, keep the newest N.
 
 Shipped by the influxdb and kapacitor roles (tickstack.influx) and run by their

@@ -1,4 +1,4 @@
-#!/usr/bin/python3
+#!/usr/bin/env python
 """Print {bucket: field values before STOP} for every user bucket of the InfluxDB 2 at URL (JSON).
 
     INFLUX_TOKEN=... bucket_counts.py URL ORG STOP   (STOP: RFC 3339)

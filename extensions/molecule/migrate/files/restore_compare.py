@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Compare the backed-up servers with the restored ones; write the table; exit 1 on any difference.
 
     restore_compare.py INPUT.json OUTPUT.txt
