@@ -435,8 +435,8 @@ def _replication_args(max_age):
 
 
 def _replications(case):
-    body = _ok(case.influx("GET", "/api/v2/replications?orgID=%s&name=%s" % (case.influxdb.org_id,
-                                                                              case.prefix + "rep")), "replications")
+    path = "/api/v2/replications?orgID=%s&name=%s" % (case.influxdb.org_id, case.prefix + "rep")
+    body = _ok(case.influx("GET", path), "replications")
     return body.get("replications") or []
 
 
@@ -458,6 +458,7 @@ def _replication_check(max_age):
 
 def _replication_expected(case):
     return {("remote", case.prefix + "remote"), ("bucket", case.prefix + "local"), ("replication", case.prefix + "rep")}
+
 
 def _newest_prepare(case):
     """A point of host h in the bucket telegraf (its virtual DBRP telegraf/autogen), a second old."""

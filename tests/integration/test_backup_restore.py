@@ -57,7 +57,7 @@ def test_influxdb_backup_pruned_and_restored_with_its_tokens(version, tmp_path):
         dest = tmp_path / "backups"
         config = write_config(tmp_path / "influxdb.json", service="influxdb", dest=str(dest), keep=2,
                               url=source.url, token=OPERATOR_TOKEN, influx=str(INFLUX))
-        for _ in range(3):
+        for _run in range(3):
             result = run_script("run", "--config", str(config))
             assert result.returncode == 0, result.stderr
         backups = sorted(dest.iterdir())

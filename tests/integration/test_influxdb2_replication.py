@@ -22,6 +22,12 @@ OUTAGE_POINTS = 2000
 OUTAGE_SECONDS = 15
 
 
+def replication_if(server, name, condition):
+    """The replication named ``name`` when ``condition`` holds for it, else None (for wait_until)."""
+    found = replication_named(server, name)
+    return found if condition(found) else None
+
+
 def replication_named(server, name):
     status, body = server.api("GET", f"/api/v2/replications?orgID={server.org_id}&name={name}")
     assert status == 200, (status, body)
@@ -91,8 +97,8 @@ def test_replication_edge_to_central_and_through_an_outage(edge_and_central, pre
     central.process.stop()
     down = time.monotonic()
     write_points(edge, local, "outage", OUTAGE_POINTS, start_at=1700100000)
-    queued = wait_until(lambda: (lambda r: r if r["currentQueueSizeBytes"] > idle_size else None)(
-        replication_named(edge, name)), "the queue growing while the central server is down", timeout=30)
+    queued = wait_until(lambda: replication_if(edge, name, lambda r: r["currentQueueSizeBytes"] > idle_size),
+                        "the queue growing while the central server is down", timeout=30)
     print(f"\n[{edge.version}] queue while central is down: currentQueueSizeBytes={queued['currentQueueSizeBytes']} "
           f"(idle {idle_size}), remainingBytesToBeSynced={queued.get('remainingBytesToBeSynced')}, "
           f"latestResponseCode={queued.get('latestResponseCode')}, latestErrorMessage="
@@ -110,8 +116,8 @@ def test_replication_edge_to_central_and_through_an_outage(edge_and_central, pre
     wait_until(lambda: count_points(central, remote_bucket, "outage") == OUTAGE_POINTS,
                f"{OUTAGE_POINTS} queued points at the central server", timeout=300, every=0.5)
     arrived = time.monotonic() - back
-    drained = wait_until(lambda: (lambda r: r if r.get("remainingBytesToBeSynced", 0) == 0 else None)(
-        replication_named(edge, name)), "the queue drained", timeout=60)
+    drained = wait_until(lambda: replication_if(edge, name, lambda r: r.get("remainingBytesToBeSynced", 0) == 0),
+                         "the queue drained", timeout=60)
     drain = time.monotonic() - back
     print(f"[{edge.version}] central down {launched - down:.1f}s; influxd up again {back - launched:.1f}s after its "
           f"start; then all {OUTAGE_POINTS} points central after {arrived:.1f}s, remainingBytesToBeSynced 0 after "
