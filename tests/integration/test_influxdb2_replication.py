@@ -97,8 +97,11 @@ def test_replication_edge_to_central_and_through_an_outage(edge_and_central, pre
     central.process.stop()
     down = time.monotonic()
     write_points(edge, local, "outage", OUTAGE_POINTS, start_at=1700100000)
-    queued = wait_until(lambda: replication_if(edge, name, lambda r: r["currentQueueSizeBytes"] > idle_size),
-                        "the queue growing while the central server is down", timeout=30)
+    # The queue grows at once; the failed attempt that records the error follows it (on 2.7.12 the
+    # status can still read 204 from the last good write when the queue has already grown).
+    queued = wait_until(lambda: replication_if(edge, name, lambda r: r["currentQueueSizeBytes"] > idle_size
+                                               and r.get("latestResponseCode") != 204 and r.get("latestErrorMessage")),
+                        "the queue growing and a failed attempt while the central server is down", timeout=30)
     print(f"\n[{edge.version}] queue while central is down: currentQueueSizeBytes={queued['currentQueueSizeBytes']} "
           f"(idle {idle_size}), remainingBytesToBeSynced={queued.get('remainingBytesToBeSynced')}, "
           f"latestResponseCode={queued.get('latestResponseCode')}, latestErrorMessage="
