@@ -168,9 +168,12 @@ def test_second_run_with_update_password_always_logs_in_as_the_user_and_changes_
     result = run(capsys, name="tg", user_password="pw-tg-1234", update_password="always", permissions=["write_points"])
     assert result["changed"] is False and result["password_set"] is False
     assert kapacitor.writes() == []
-    # The proof: an anonymous ping (refused: authentication is enforced), then a ping as the user.
+    # The proof: an anonymous ping (refused: authentication is enforced), then a ping as the user;
+    # no ping as the admin first (the user's GET proved the server is Kapacitor).
     pings = [c[3] for c in kapacitor.calls if c[1] == "/ping"]
-    assert pings == ["ansible", None, "tg"]
+    assert pings == [None, "tg"]
+    assert [(c[0], c[1], c[3]) for c in kapacitor.calls] == [
+        ("GET", "/users/tg", "ansible"), ("GET", "/ping", None), ("GET", "/ping", "tg")]
 
 
 def test_user_without_permissions_still_proves_its_password_with_a_403(kapacitor, capsys):
