@@ -628,6 +628,19 @@ class InfluxDB2Client(object):
                 return role
         return None
 
+    def find_org_user(self, org_id, name, first="member"):
+        """``(role, user)`` of the user called ``name`` in the organization, or ``(None, None)``.
+
+        The lists of owners and members carry each user's name, so no user lookup is needed; the list of
+        ``first`` is read first (a user is one or the other: InfluxDB keeps one mapping per user and org),
+        and the other only when the user is not in it."""
+        for role in sorted(ORG_ROLES, key=lambda r: r != first):
+            user = next((u for u in self.list_org_users(org_id, role) if u.get("name") == name), None)
+            if user is not None:
+                self.names[user["id"]] = name
+                return role, user
+        return None, None
+
     def list_org_users(self, org_id, role):
         return self.http.items(_org_users_path(org_id, role), "users")
 
