@@ -40,8 +40,8 @@ options:
   update_password:
     description:
       - V(on_create) sets the password only when the user is created.
-      - V(always) makes sure the password is O(user_password). The module logs in as the user: the user
-        reads itself (C(GET /kapacitor/v1/users/NAME)) with O(user_password); 403 (a user without the
+      - V(always) makes sure the password is O(user_password). The module logs in as the user (the user
+        reads itself, C(GET /kapacitor/v1/users/NAME), with O(user_password)). 403 (a user without the
         privilege) is a login, then the admin reads the user; 200 (an admin user) is a login once an
         anonymous ping is refused (Kapacitor enforces authentication); 401 is not, then the admin reads
         the user. It sets the password only when the login fails, so a second run changes nothing, in
