@@ -177,9 +177,9 @@ class KapacitorClient(object):
         if version is None:
             why = ("no Kapacitor API here" if resp.status == 404 else
                    "the server answered but is not Kapacitor (no X-Kapacitor-Version header)")
-            raise WrongServer("%s; check that the url points at kapacitord (port 9092 by default); it answered %r"
-                           % (why, excerpt(resp.text)), status=resp.status, method=resp.method, url=resp.url,
-                           body=resp.text)
+            message = "%s; check that the url points at kapacitord (port 9092 by default); it answered %r" % (
+                why, excerpt(resp.text))
+            raise WrongServer(message, status=resp.status, method=resp.method, url=resp.url, body=resp.text)
         self.version = version
 
     def ping(self):

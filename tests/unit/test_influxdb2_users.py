@@ -253,8 +253,8 @@ def test_member_idempotent_run_reads_the_org_and_the_wanted_roles_list_only(role
 def test_member_not_in_either_list_is_looked_up_by_name():
     fake = member_fake()
     run(influxdb2_org_member, member_params(), fake)
-    assert [(s.method, s.path) for s in fake.sent] == [("GET", "/api/v2/orgs"), ("GET", MEMBERS), ("GET", OWNERS),
-                                                      ("GET", "/api/v2/users"), ("POST", MEMBERS)]
+    assert [(s.method, s.path) for s in fake.sent] == [
+        ("GET", "/api/v2/orgs"), ("GET", MEMBERS), ("GET", OWNERS), ("GET", "/api/v2/users"), ("POST", MEMBERS)]
 
 
 @pytest.mark.parametrize("current, wanted", [("member", "owner"), ("owner", "member")])
