@@ -116,6 +116,11 @@ class RedirectRefused(ApiError):
                     "is a misconfigured proxy or an attack, and credentials are never sent along")
 
 
+class WrongServer(ApiError):
+    """The reply came from another server than the service (InfluxDB where Kapacitor was meant, a proxy's
+    page): never taken for "not found", whatever its status."""
+
+
 class UnexpectedResponse(ApiError):
     """A success status whose body is not what the API sends: not JSON, truncated, or the wrong shape
     (an HTML page from a proxy, a list where an object belongs). ``message`` quotes a short excerpt."""
@@ -335,6 +340,9 @@ class HttpClient(object):
     ``transport`` is a callable ``(method, url, headers, data, options) -> Response``; tests pass a fake.
     ``sleep`` is injectable so retry tests do not wait. ``service`` names the server in "cannot reach"
     messages and ``hints`` (error class -> text) replaces the default hints for another service.
+    ``identify``, when set, is called with every reply that is final (not about to be retried) before
+    its status is looked at; it raises an :class:`ApiError` when the reply is not from the service
+    (see ``KapacitorClient``: the first reply must carry ``X-Kapacitor-Version``).
     """
 
     def __init__(self, base_url, headers=None, validate_certs=True, ca_path=None, client_cert=None,
@@ -359,6 +367,7 @@ class HttpClient(object):
         self.sleep = sleep
         self.service = service
         self.hints = dict(hints or {})
+        self.identify = None
 
     def url_for(self, path, query=None):
         """``path`` under the base URL; a list value repeats its key (``fields=a&fields=b``)."""
@@ -421,6 +430,8 @@ class HttpClient(object):
             if resp.status in RETRY_STATUSES and not last:
                 self._pause(attempt, resp)
                 continue
+            if self.identify is not None and resp.status not in RETRY_STATUSES:
+                self.identify(resp)
             if (expect is not None and resp.status in expect) or (expect is None and 200 <= resp.status < 300):
                 return resp.check_json()
             if method == "DELETE" and resp.status == 404 and attempt > 0:

@@ -363,6 +363,101 @@ class InfluxDB2Http(HttpClient):
             raise
 
 
+class OrgRef(object):
+    """The organization a module's ``org``/``org_id`` options name, resolved only when its ID is needed.
+
+    The lists that take an organization by name (buckets, authorizations, DBRP mappings: ``org=``) are
+    asked with it, and the ID is learned from the objects they return, so an idempotent run needs no
+    organization lookup. A create (or an empty list) resolves it with
+    :meth:`InfluxDB2Client.resolve_org`, whose error names a missing organization. ``org["id"]`` and
+    ``org.get("name")`` read like the organization object :meth:`InfluxDB2Client.resolve_org` returns.
+    """
+
+    def __init__(self, client, name=None, org_id=None):
+        if org_id and not is_id(org_id):
+            raise InvalidInput("org_id: %r is not an InfluxDB ID (16 hexadecimal digits)" % (org_id,))
+        if not org_id and not name:
+            raise InvalidInput("org: set org or org_id (or the INFLUX_ORG / INFLUX_ORG_ID environment variables)")
+        self.client = client
+        self._given = (name, org_id)
+        self.name = None if org_id else name
+        self._id = org_id
+        self._resolved = None
+        # True once the server showed the organization exists (resolved, or learned from its objects).
+        self.proven = False
+        known = client._orgs.get(("id", org_id) if org_id else ("name", name))
+        if known is not None:
+            self._adopt(known)
+
+    def _adopt(self, org):
+        self._resolved = org
+        self._id, self.name = org["id"], org.get("name")
+        self.proven = True
+
+    def confirm(self):
+        """Raise the clear error of a missing organization, unless the server already showed it exists."""
+        if not self.proven:
+            self.resolve()
+
+    @property
+    def query(self):
+        """How a list is scoped to the organization: by ID once known, else by name."""
+        return {"orgID": self._id} if self._id else {"org": self.name}
+
+    @property
+    def id(self):
+        if self._id is None:
+            self.resolve()
+        return self._id
+
+    def resolve(self):
+        """The organization object (one request, once); raises the clear error when it is missing."""
+        if self._resolved is None:
+            name, org_id = self._given
+            self._adopt(self.client.resolve_org(None if org_id else name, org_id))
+        return self._resolved
+
+    def learn(self, items):
+        """Take the ID from objects a list scoped by name returned (all carry the same ``orgID``)."""
+        if self._id is None:
+            ids = set(item.get("orgID") for item in items)
+            if len(ids) == 1:
+                org_id = ids.pop()
+                if is_id(org_id):
+                    self._id = org_id
+                    self.proven = True
+                    self.client.names[org_id] = self.name
+        return items
+
+    def owns(self, obj):
+        """Whether ``obj`` (an object with ``orgID`` and, for authorizations, ``org``) is in this organization."""
+        if self._id is None and self.name and obj.get("org") == self.name:  # names are unique on an instance
+            self.learn([obj])
+        return obj.get("orgID") == self.id
+
+    def __getitem__(self, key):
+        if key == "id":
+            return self.id
+        if key == "name" and self.name:
+            return self.name
+        return self.resolve()[key]
+
+    def get(self, key, default=None):
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+
+def _org_scope(org):
+    """The query that scopes a list to ``org`` (an :class:`OrgRef` or an organization ID)."""
+    return org.query if isinstance(org, OrgRef) else {"orgID": org}
+
+
+def _org_id(org):
+    return org.id if isinstance(org, OrgRef) else org
+
+
 class InfluxDB2Client(object):
     """Resource methods for the InfluxDB 2 API; lookups return None for "not there"."""
 
@@ -378,6 +473,9 @@ class InfluxDB2Client(object):
         self.url = self.http.base_url
         # ID -> name of every resource resolved by name, so diffs and messages can show names.
         self.names = {}
+        # Organizations already resolved in this run, by ("id", ID) and ("name", name): a module
+        # that names one org twice (the module's, a permission's) asks once.
+        self._orgs = {}
 
     def _find_named(self, collection, key, name, filter_param="name"):
         """The object called ``name`` in a list filtered by name (a filter matching nothing is a 404)."""
@@ -435,8 +533,17 @@ class InfluxDB2Client(object):
     def get_org(self, org_id):
         return self.http.get_or_none("/api/v2/orgs/%s" % path_quote(org_id))
 
+    def org_ref(self, org=None, org_id=None):
+        """An :class:`OrgRef` for the module's options (no request)."""
+        return OrgRef(self, org, org_id)
+
     def resolve_org(self, org=None, org_id=None):
-        """The organization named by ``org_id`` (preferred) or ``org``; raises when missing."""
+        """The organization named by ``org_id`` (preferred) or ``org``; raises when missing.
+
+        Each organization is asked for once per client (per module run)."""
+        key = ("id", org_id) if org_id else ("name", org)
+        if key in self._orgs:
+            return self._orgs[key]
         if org_id:
             if not is_id(org_id):
                 raise InvalidInput("org_id: %r is not an InfluxDB ID (16 hexadecimal digits)" % (org_id,))
@@ -451,6 +558,7 @@ class InfluxDB2Client(object):
         else:
             raise InvalidInput("org: set org or org_id (or the INFLUX_ORG / INFLUX_ORG_ID environment variables)")
         self.names[found["id"]] = found.get("name")
+        self._orgs[key] = self._orgs[("id", found["id"])] = self._orgs[("name", found.get("name"))] = found
         return found
 
     def _org_label(self, org_id):
@@ -520,6 +628,19 @@ class InfluxDB2Client(object):
                 return role
         return None
 
+    def find_org_user(self, org_id, name, first="member"):
+        """``(role, user)`` of the user called ``name`` in the organization, or ``(None, None)``.
+
+        The lists of owners and members carry each user's name, so no user lookup is needed; the list of
+        ``first`` is read first (a user is one or the other: InfluxDB keeps one mapping per user and org),
+        and the other only when the user is not in it."""
+        for role in sorted(ORG_ROLES, key=lambda r: r != first):
+            user = next((u for u in self.list_org_users(org_id, role) if u.get("name") == name), None)
+            if user is not None:
+                self.names[user["id"]] = name
+                return role, user
+        return None, None
+
     def list_org_users(self, org_id, role):
         return self.http.items(_org_users_path(org_id, role), "users")
 
@@ -534,24 +655,58 @@ class InfluxDB2Client(object):
     # -- buckets ---------------------------------------------------------------------------------
 
     def list_buckets(self, org_id=None, name=None):
-        query = {"orgID": org_id, "name": name}
+        """Buckets (of the org: an ID or an :class:`OrgRef`), by name when ``name`` is given."""
+        query = dict(_org_scope(org_id) if org_id else {}, name=name)
         try:
-            return list(self.http.paginate("/api/v2/buckets", "buckets", query=query, limit=MAX_PAGE_SIZE,
-                                           required=("id",)))
-        except NotFound:  # a name filter that matches nothing is a 404
-            if name:
-                return []
-            raise
+            found = list(self.http.paginate("/api/v2/buckets", "buckets", query=query, limit=MAX_PAGE_SIZE,
+                                            required=("id",)))
+        except NotFound:  # a name filter that matches nothing is a 404 (so is an org name that does)
+            if not name:
+                raise
+            if isinstance(org_id, OrgRef):
+                org_id.confirm()  # a missing organization is an error, not "no such bucket"
+            return []
+        return org_id.learn(found) if isinstance(org_id, OrgRef) else found
 
     def find_bucket(self, org_id, name):
         return next((b for b in self.list_buckets(org_id=org_id, name=name) if b.get("name") == name), None)
 
+    def find_buckets(self, org_id, names):
+        """The buckets of the org called one of ``names``, by name (a name that is missing has no key).
+
+        One name: the API's ``name`` filter. Several: the API filters by one name only, so the org's
+        buckets are read in pages of :data:`MAX_PAGE_SIZE`, stopping at the page that holds the last
+        name wanted (every page, for a name that is missing).
+        """
+        wanted = set(names)
+        if len(wanted) <= 1:
+            found = [self.find_bucket(org_id, name) for name in wanted]
+            return dict((b["name"], b) for b in found if b is not None)
+        found = {}
+        org_id = _org_id(org_id)
+        for bucket in self.http.paginate("/api/v2/buckets", "buckets", query={"orgID": org_id}, limit=MAX_PAGE_SIZE,
+                                         required=("id",)):
+            if bucket.get("name") in wanted and bucket.get("orgID", org_id) == org_id:
+                found.setdefault(bucket["name"], bucket)
+                if len(found) == len(wanted):
+                    break
+        return found
+
+    def resolve_buckets(self, org_id, refs):
+        """The buckets ``refs`` name, in order: each ref is ``(name or ID, option)``; names are looked up
+        together (:meth:`find_buckets`), and a ref that no bucket is called is taken as an ID."""
+        by_name = self.find_buckets(org_id, [ref for ref, _option in refs])
+        return [by_name.get(ref) or self.resolve_bucket(org_id, ref, option, by_name={}) for ref, option in refs]
+
     def get_bucket(self, bucket_id):
         return self.http.get_or_none("/api/v2/buckets/%s" % path_quote(bucket_id))
 
-    def resolve_bucket(self, org_id, name_or_id, option="bucket"):
-        """A bucket by name in the org, or by ID when no bucket has that name."""
-        found = self.find_bucket(org_id, name_or_id)
+    def resolve_bucket(self, org_id, name_or_id, option="bucket", by_name=None):
+        """A bucket by name in the org, or by ID when no bucket has that name.
+
+        ``by_name``: the buckets already found by name (:meth:`find_buckets`), when the name was looked up."""
+        org_id = _org_id(org_id)
+        found = self.find_bucket(org_id, name_or_id) if by_name is None else by_name.get(name_or_id)
         if found is None and is_id(name_or_id):
             found = self.get_bucket(name_or_id)
             if found is not None and found.get("orgID") != org_id:
@@ -573,8 +728,15 @@ class InfluxDB2Client(object):
     # -- authorizations (API tokens) -------------------------------------------------------------
 
     def list_authorizations(self, org_id=None, user_id=None):
-        query = {"orgID": org_id, "userID": user_id}
-        return self.http.items("/api/v2/authorizations", "authorizations", query=query)
+        """Authorizations (of the org: an ID or an :class:`OrgRef`, whose ID they teach it)."""
+        query = dict(_org_scope(org_id) if org_id else {}, userID=user_id)
+        try:
+            found = self.http.items("/api/v2/authorizations", "authorizations", query=query)
+        except NotFound:
+            if isinstance(org_id, OrgRef):
+                org_id.confirm()  # the clear message of a missing organization
+            raise
+        return org_id.learn(found) if isinstance(org_id, OrgRef) else found
 
     def create_authorization(self, org_id, description, permissions, status="active", user_id=None):
         body = {"orgID": org_id, "description": description, "permissions": permissions, "status": status}
@@ -586,18 +748,35 @@ class InfluxDB2Client(object):
     delete_authorization = partialmethod(_delete, "/api/v2/authorizations")
 
     def build_permissions(self, specs, org_id, option="permissions"):
-        """The API permissions for the module's permission specs, names resolved to IDs."""
-        permissions = []
+        """The API permissions for the module's permission specs, names resolved to IDs.
+
+        Every spec is checked before any request. The bucket names of each organization are then
+        resolved together (:meth:`find_buckets`: one call, however many permissions name them), and
+        each organization is resolved once.
+        """
+        checked = []
         for index, spec in enumerate(specs or []):
             where = "%s[%d]" % (option, index)
             action = spec.get("action")
             if action not in ("read", "write"):
                 raise InvalidInput("%s.action: %r must be read or write" % (where, action))
-            resource = spec.get("resource") or {}
-            permissions.append({"action": action, "resource": self._permission_resource(resource, org_id, where)})
+            checked.append((where, action, self._check_resource(spec.get("resource") or {}, where)))
+        buckets = {}
+        for _where, _action, (rtype, chosen, value, org, scope_id) in checked:
+            if rtype == "buckets" and chosen == "name":
+                buckets.setdefault(self._scope_org(org, scope_id, org_id), set()).add(value)
+        found = dict((scope, self.find_buckets(scope, names)) for scope, names in buckets.items())
+        permissions = []
+        for where, action, (rtype, chosen, value, org, scope_id) in checked:
+            scope = self._scope_org(org, scope_id, org_id)
+            permissions.append({"action": action,
+                                "resource": self._permission_resource(rtype, chosen, value, scope, where, found)})
         return normalize_permissions(permissions)
 
-    def _permission_resource(self, resource, org_id, where):
+    @staticmethod
+    def _check_resource(resource, where):
+        """(type, which of name/id/all, its value, org, org_id) of a permission resource, refused before
+        any request when it cannot be right."""
         rtype = resource.get("type")
         if rtype not in RESOURCE_TYPES:
             raise InvalidInput("%s.resource.type: %r is not an InfluxDB resource type; use one of %s"
@@ -606,51 +785,60 @@ class InfluxDB2Client(object):
         if len(chosen) != 1:
             raise InvalidInput("%s.resource: give exactly one of name, id or all: true (got %s)"
                                % (where, ", ".join(chosen) or "none"))
-        if resource.get("org") or resource.get("org_id"):
-            org_id = self.resolve_org(resource.get("org"), resource.get("org_id"))["id"]
+        value = resource.get(chosen[0])
+        if chosen[0] == "id":
+            value = str(value)
+            if not is_id(value):
+                raise InvalidInput("%s.resource.id: %r is not an InfluxDB ID (16 hexadecimal digits)" % (where, value))
+        if chosen[0] == "name" and rtype not in NAMED_RESOURCE_TYPES:
+            raise InvalidInput("%s.resource.name: names can be resolved for %s only; give the id of this %s resource"
+                               % (where, ", ".join(NAMED_RESOURCE_TYPES), rtype))
+        return rtype, chosen[0], value, resource.get("org"), resource.get("org_id")
+
+    def _scope_org(self, org, org_id, default_org_id):
+        if org or org_id:
+            return self.resolve_org(org, org_id)["id"]
+        return default_org_id
+
+    def _permission_resource(self, rtype, chosen, value, org_id, where, buckets):
         scoped = rtype not in INSTANCE_RESOURCE_TYPES
         out = {"type": rtype}
-        if chosen[0] == "all":
+        if chosen == "all":
             if scoped:
                 out["orgID"] = org_id
             return out
-        if chosen[0] == "id":
-            rid = str(resource["id"])
-            if not is_id(rid):
-                raise InvalidInput("%s.resource.id: %r is not an InfluxDB ID (16 hexadecimal digits)" % (where, rid))
-            out["id"] = rid
+        if chosen == "id":
+            out["id"] = value
         else:
-            out["id"] = self._resource_id_by_name(rtype, resource["name"], org_id, where)
+            out["id"] = self._resource_id_by_name(rtype, value, org_id, where, buckets)
         if scoped:
             out["orgID"] = org_id
         elif rtype == "orgs":
             out["orgID"] = out["id"]  # how InfluxDB itself scopes a permission on one org
         return out
 
-    def _resource_id_by_name(self, rtype, name, org_id, where):
-        resource_id = self._lookup_resource_id(rtype, name, org_id, where)
+    def _resource_id_by_name(self, rtype, name, org_id, where, buckets):
+        resource_id = self._lookup_resource_id(rtype, name, org_id, where, buckets)
         self.names[resource_id] = name
         return resource_id
 
-    def _lookup_resource_id(self, rtype, name, org_id, where):
+    def _lookup_resource_id(self, rtype, name, org_id, where, buckets):
         if rtype == "buckets":
-            bucket = self.find_bucket(org_id, name)
+            bucket = buckets.get(org_id, {}).get(name)
             if bucket is None:
                 raise NotFound("%s.resource.name: bucket %r not found in organization %s"
                                % (where, name, self._org_label(org_id)))
             return bucket["id"]
         if rtype == "orgs":
-            org = self.find_org(name)
-            if org is None:
-                raise NotFound("%s.resource.name: organization %r not found" % (where, name))
+            try:
+                org = self.resolve_org(name)
+            except NotFound:
+                raise NotFound("%s.resource.name: organization %r not found" % (where, name)) from None
             return org["id"]
-        if rtype == "users":
-            user = self.find_user(name)
-            if user is None:
-                raise NotFound("%s.resource.name: user %r not found" % (where, name))
-            return user["id"]
-        raise InvalidInput("%s.resource.name: names can be resolved for %s only; give the id of this %s resource"
-                           % (where, ", ".join(NAMED_RESOURCE_TYPES), rtype))
+        user = self.find_user(name)
+        if user is None:
+            raise NotFound("%s.resource.name: user %r not found" % (where, name))
+        return user["id"]
 
     # -- v1 compatibility authorizations -------------------------------------------------------
 
@@ -697,9 +885,16 @@ class InfluxDB2Client(object):
     # -- DBRP mappings ---------------------------------------------------------------------------
 
     def list_dbrps(self, org_id, database=None, retention_policy=None, bucket_id=None):
-        """Physical and virtual mappings (2.x lists a ``virtual: true`` one for every bucket)."""
-        query = {"orgID": org_id, "db": database, "rp": retention_policy, "bucketID": bucket_id}
-        return self.http.items("/api/v2/dbrps", "content", query=query)
+        """Physical and virtual mappings (2.x lists a ``virtual: true`` one for every bucket); ``org_id``
+        is an ID or an :class:`OrgRef` (which learns its ID from them)."""
+        query = dict(_org_scope(org_id), db=database, rp=retention_policy, bucketID=bucket_id)
+        try:
+            found = self.http.items("/api/v2/dbrps", "content", query=query)
+        except NotFound:
+            if isinstance(org_id, OrgRef):
+                org_id.confirm()  # the clear message of a missing organization
+            raise
+        return org_id.learn(found) if isinstance(org_id, OrgRef) else found
 
     def create_dbrp(self, org_id, database, retention_policy, bucket_id, default=False):
         body = {"orgID": org_id, "database": database, "retention_policy": retention_policy,

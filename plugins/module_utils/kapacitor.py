@@ -39,6 +39,8 @@ from ansible_collections.tickstack.influx.plugins.module_utils.http_client impor
     NotFound,
     PermissionDenied,
     ServerUnreachable,
+    WrongServer,
+    excerpt,
     path_quote,
     tls_argument_spec,
     tls_options,
@@ -133,12 +135,10 @@ def client_from_params(params, transport=None, sleep=None):
     return KapacitorClient(http)
 
 
-def connect(module, ping=True):
-    """The client of a module; with ``ping``, proven to be talking to Kapacitor before anything else."""
-    client = client_from_params(module.params)
-    if ping:
-        client.ping()
-    return client
+def connect(module):
+    """The client of a module. No ping: the first reply of its first real request proves the server is
+    Kapacitor (see :meth:`KapacitorClient.identify`), one call fewer on every run."""
+    return client_from_params(module.params)
 
 
 class KapacitorFailure(OperationFailed):
@@ -158,24 +158,38 @@ class KapacitorClient(object):
 
     def __init__(self, http):
         self.http = http
+        # The X-Kapacitor-Version of the first reply; None until a reply came.
+        self.version = None
+        http.identify = self.identify
 
     @property
     def url(self):
         return self.http.base_url
 
-    def ping(self):
-        """Check the server answers as Kapacitor; return its version (the ``X-Kapacitor-Version`` header)."""
-        url = self.http.url_for(API + "/ping")
-        try:
-            resp = self.http.request("GET", API + "/ping", expect=(200, 204))
-        except NotFound:
-            raise NotFound("no Kapacitor API here; check that the url points at kapacitord (port 9092 by default)",
-                           method="GET", url=url) from None
+    def identify(self, resp):
+        """Prove, on the first reply the client gets (any status but a retried 429/5xx), that the server is
+        Kapacitor: kapacitord puts ``X-Kapacitor-Version`` on every reply of its API, errors included.
+        So a module needs no ping before its real request, and a url that points at another server
+        (InfluxDB on 8086, a proxy's page) still fails on the first call with a message that says so."""
+        if self.version is not None:
+            return
         version = resp.headers.get("x-kapacitor-version")
         if version is None:
-            raise NotFound("the server answered the ping but is not Kapacitor (no X-Kapacitor-Version header)",
-                           status=resp.status, method="GET", url=url)
-        return version
+            why = ("no Kapacitor API here" if resp.status == 404 else
+                   "the server answered but is not Kapacitor (no X-Kapacitor-Version header)")
+            message = "%s; check that the url points at kapacitord (port 9092 by default); it answered %r" % (
+                why, excerpt(resp.text))
+            raise WrongServer(message, status=resp.status, method=resp.method, url=resp.url, body=resp.text)
+        self.version = version
+
+    def ping(self):
+        """Check the server answers as Kapacitor; return its version (the ``X-Kapacitor-Version`` header)."""
+        self.http.request("GET", API + "/ping", expect=(200, 204))
+        return self.version
+
+    def server_version(self):
+        """The version from the replies so far, or from a ping when there was none."""
+        return self.version if self.version is not None else self.ping()
 
     # Tasks and templates: one REST shape under /tasks and /templates -------------------------
     def _path(self, kind, object_id=None):

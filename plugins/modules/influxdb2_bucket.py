@@ -138,8 +138,9 @@ def ensure(module, client):
     name = params["name"]
     validate_bucket_name(name)
     retention, shard_group = desired_durations(params)
-    org = client.resolve_org(params["org"], params["org_id"])
-    current = client.find_bucket(org["id"], name)
+    # Resolved only if its ID is needed: the lists below take it by name and teach its ID.
+    org = client.org_ref(params["org"], params["org_id"])
+    current = client.find_bucket(org, name)
 
     if params["state"] == "absent":
         if current is None:

@@ -133,8 +133,9 @@ from ansible_collections.tickstack.influx.plugins.module_utils.runner import STA
 def ensure(module, client):
     params = module.params
     database, rp = params["database"], params["retention_policy"]
-    org = client.resolve_org(params["org"], params["org_id"])
-    mappings = client.list_dbrps(org["id"], database=database)
+    # Resolved only if its ID is needed: the lists below take it by name and teach its ID.
+    org = client.org_ref(params["org"], params["org_id"])
+    mappings = client.list_dbrps(org, database=database)
     same_db_stored = [m for m in mappings if not m.get("virtual")]
     stored = next((m for m in same_db_stored if m.get("retention_policy") == rp), None)
     virtual = next((m for m in mappings if m.get("virtual") and m.get("retention_policy") == rp), None)

@@ -90,8 +90,10 @@ from ansible_collections.tickstack.influx.plugins.module_utils.runner import STA
 def ensure(module, client):
     params = module.params
     org = client.resolve_org(params["org"], params["org_id"])
-    user = client.resolve_user(params["user"])
-    current = client.org_role(org["id"], user["id"])
+    # The owners and members lists name their users: the user is looked up only when in neither.
+    current, user = client.find_org_user(org["id"], params["user"], first=params["role"])
+    if user is None:
+        user = client.resolve_user(params["user"])
     membership = {"org": org.get("name"), "org_id": org["id"], "user": user.get("name"), "user_id": user["id"]}
     result = {"changed": False, "membership": {}}
 

@@ -266,9 +266,10 @@ def planned_summary(org, params, permissions, names, user):
 def ensure(module, client):
     params = module.params
     description = params["description"]
-    org = client.resolve_org(params["org"], params["org_id"])
+    # Resolved only if its ID is needed: the lists below take it by name and teach its ID.
+    org = client.org_ref(params["org"], params["org_id"])
     user = client.resolve_user(params["user"]) if params["user"] else None
-    existing = [a for a in client.list_authorizations(org_id=org["id"], user_id=user["id"] if user else None)
+    existing = [a for a in client.list_authorizations(org_id=org, user_id=user["id"] if user else None)
                 if a.get("description") == description]
     result = {"changed": False, "replaced": False, "token_available": False, "authorization": {}}
 

@@ -146,13 +146,16 @@ MAX_PASSWORD = 72
 
 
 def bucket_permissions(client, params, org_id):
+    # Every bucket named in one lookup (read_buckets and write_buckets often name the same ones).
+    refs = [(action, ref, "%s[%d]" % (option, index))
+            for action, option in (("read", "read_buckets"), ("write", "write_buckets"))
+            for index, ref in enumerate(params[option])]
+    buckets = client.resolve_buckets(org_id, [(ref, where) for _action, ref, where in refs])
     permissions = []
     names = {}
-    for action, option in (("read", "read_buckets"), ("write", "write_buckets")):
-        for index, ref in enumerate(params[option]):
-            bucket = client.resolve_bucket(org_id, ref, "%s[%d]" % (option, index))
-            names[bucket["id"]] = bucket["name"]
-            permissions.append({"action": action, "resource": {"type": "buckets", "id": bucket["id"], "orgID": org_id}})
+    for (action, _ref, _where), bucket in zip(refs, buckets):
+        names[bucket["id"]] = bucket["name"]
+        permissions.append({"action": action, "resource": {"type": "buckets", "id": bucket["id"], "orgID": org_id}})
     return normalize_permissions(permissions), names
 
 
@@ -164,9 +167,10 @@ def ensure(module, client):
     params = module.params
     username = params["username"]
     check_password(params["password"])
-    org = client.resolve_org(params["org"], params["org_id"])
+    # Resolved only if its ID is needed: the lists below take it by name and teach its ID.
+    org = client.org_ref(params["org"], params["org_id"])
     current = client.find_legacy_authorization(username)
-    if current is not None and current.get("orgID") != org["id"]:
+    if current is not None and not org.owns(current):
         raise InvalidInput("username: %r is already a v1 username in another organization (%s); v1 usernames are "
                            "unique on the instance" % (username, current.get("org") or current.get("orgID")))
     result = {"changed": False, "replaced": False, "password_set": False, "v1_auth": {}}

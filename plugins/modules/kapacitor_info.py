@@ -131,7 +131,7 @@ def gather(module, client):
     if "all" in wanted:
         wanted = {"tasks", "templates", "topics"}
     pattern = params["pattern"]
-    result = {"changed": False, "version": client.ping()}
+    result = {"changed": False}
 
     if "tasks" in wanted:
         tasks = [task_summary(t, include_stats=True) for t in client.list_tasks(pattern=pattern)]
@@ -154,6 +154,8 @@ def gather(module, client):
             topics.append({"id": topic["id"], "level": topic.get("level"), "collected": topic.get("collected", 0),
                            "handlers": handlers})
         result["topics"] = sorted(topics, key=lambda t: t["id"])
+    # From the replies' X-Kapacitor-Version (a ping only when nothing was asked).
+    result["version"] = client.server_version()
     return result
 
 
@@ -162,7 +164,7 @@ def main():
         gather=dict(type="list", elements="str", choices=["all", "tasks", "templates", "topics"], default=["all"]),
         pattern=dict(type="str"),
         include_scripts=dict(type="bool", default=True),
-    ), gather, lambda module: connect(module, ping=False), action="cannot read Kapacitor")
+    ), gather, connect, action="cannot read Kapacitor")
 
 
 if __name__ == "__main__":

@@ -166,16 +166,15 @@ def gather(module, client):
     if interval < 0 or interval > 3600:
         raise InvalidInput("interval: %d is out of range; give the seconds between the two samples, 0 to 3600 "
                            "(0 takes one sample)" % interval)
-    version = client.ping()
     tasks = sample_tasks(client, interval, pattern=module.params["pattern"], sleep=SLEEP)
-    return {"changed": False, "version": version, "interval": interval, "tasks": tasks}
+    return {"changed": False, "version": client.server_version(), "interval": interval, "tasks": tasks}
 
 
 def main():
     run_module(kapacitor_argument_spec(
         interval=dict(type="int", default=10),
         pattern=dict(type="str"),
-    ), gather, lambda module: connect(module, ping=False), action="cannot read Kapacitor's task statistics")
+    ), gather, connect, action="cannot read Kapacitor's task statistics")
 
 
 if __name__ == "__main__":

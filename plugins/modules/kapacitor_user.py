@@ -40,11 +40,13 @@ options:
   update_password:
     description:
       - V(on_create) sets the password only when the user is created.
-      - V(always) makes sure the password is O(user_password). The module logs in as the user (a
-        C(GET /kapacitor/v1/ping) answered 204, or 403 for a user without permissions, is a login; 401 is not)
-        and sets the password only when that fails, so a second run changes nothing. When Kapacitor
-        does not enforce authentication (C([http] auth-enabled = false)) nothing can be checked, so the
-        password is set and reported as a change.
+      - V(always) makes sure the password is O(user_password). The module logs in as the user (the user
+        reads itself, C(GET /kapacitor/v1/users/NAME), with O(user_password)). 403 (a user without the
+        privilege) is a login, then the admin reads the user; 200 (an admin user) is a login once an
+        anonymous ping is refused (Kapacitor enforces authentication); 401 is not, then the admin reads
+        the user. It sets the password only when the login fails, so a second run changes nothing, in
+        two calls. When Kapacitor does not enforce authentication (C([http] auth-enabled = false))
+        nothing can be checked, so the password is set and reported as a change.
       - A password is set by deleting the user and creating it again with the same type and
         permissions, because Kapacitor keeps accepting a password that logged in for up to an hour
         after a C(PATCH) changed it (its authentication cache); a delete clears that cache.
@@ -140,7 +142,11 @@ diff:
 
 from ansible_collections.tickstack.influx.plugins.module_utils.compare import MASK, Differ, state_diff
 from ansible_collections.tickstack.influx.plugins.module_utils.errors import InvalidInput, OperationFailed
-from ansible_collections.tickstack.influx.plugins.module_utils.http_client import ApiError
+from ansible_collections.tickstack.influx.plugins.module_utils.http_client import (
+    ApiError,
+    AuthenticationFailed,
+    PermissionDenied,
+)
 from ansible_collections.tickstack.influx.plugins.module_utils.kapacitor import connect, kapacitor_argument_spec
 from ansible_collections.tickstack.influx.plugins.module_utils.runner import STATE, run_module
 
@@ -187,9 +193,25 @@ def wire_user(params, permissions):
     return body
 
 
-def password_matches(client, params):
-    """Whether the stored password is ``user_password``: False when it cannot be known."""
-    return client.auth_enforced() and client.as_user(params["name"], params["user_password"]).authenticates()
+def read_proving_password(client, params):
+    """``(the stored user or None, whether user_password is proven to be its password)`` in two calls.
+
+    The user's own GET of itself, with ``user_password``, answers both questions at once when it can:
+    403 is a login (Kapacitor refuses a privilege only to credentials it accepted, so authentication
+    is enforced), and the admin reads the user; 200 (an admin user reading itself) shows the user,
+    and an anonymous ping proves that authentication is enforced (else any login passes); 401 is no
+    login (a wrong password or no such user), and the admin reads the user. Any other answer (no
+    users API, another server) is the error it is.
+    """
+    try:
+        seen = client.as_user(params["name"], params["user_password"]).get_user(params["name"])
+    except PermissionDenied:
+        return client.get_user(params["name"]), True
+    except AuthenticationFailed:
+        return client.get_user(params["name"]), False
+    if seen is None:  # "no user exists" to a login: only without enforcement; the admin's view decides
+        return client.get_user(params["name"]), False
+    return seen, client.auth_enforced()
 
 
 def create(client, body):
@@ -215,7 +237,12 @@ def ensure(module, client):
     params = module.params
     check_input(params)
     name = params["name"]
-    current = client.get_user(name)
+    prove = (params["state"] == "present" and params["update_password"] == "always"
+             and params["user_password"] is not None)
+    if prove:
+        current, proven = read_proving_password(client, params)
+    else:
+        current, proven = client.get_user(name), False
     result = {"changed": False, "password_set": False, "user": user_summary(current)}
 
     if params["state"] == "absent":
@@ -245,8 +272,7 @@ def ensure(module, client):
     differ = Differ(secrets=("password",))
     differ.compare("type", before["type"], desired["type"])
     differ.compare("permissions", before["permissions"], desired["permissions"])
-    set_password = (params["update_password"] == "always" and params["user_password"] is not None
-                    and not password_matches(client, params))
+    set_password = prove and not proven
     if set_password:
         differ.add("password", MASK, MASK)
     result.update(changed=differ.changed, password_set=set_password, user=desired, diff=differ.diff())

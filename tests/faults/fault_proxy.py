@@ -19,6 +19,7 @@ Which faults reach the server first matters for what a module may assume afterwa
 
 from __future__ import annotations
 
+import base64
 import http.client
 import json
 import socket
@@ -38,13 +39,30 @@ HTML_PAGE = (b"<!DOCTYPE html>\n<html><head><title>Sign in</title></head>\n"
 
 @dataclass
 class Call:
-    """One request the proxy saw: its number, method, path, the upstream status and the fault if any."""
+    """One request the proxy saw: its number, method, path (with the query), the upstream status, the
+    fault if any, the request body as sent, and who sent it (the Basic auth username, ``token`` for a
+    token, None for none; never a secret)."""
 
     number: int
     method: str
     path: str
     status: int | None
     fault: str | None
+    body: bytes | None = None
+    who: str | None = None
+
+
+def _who(authorization: str | None) -> str | None:
+    """The username of a Basic Authorization header, ``token`` for a token, None without one."""
+    if not authorization:
+        return None
+    scheme, _sep, value = authorization.partition(" ")
+    if scheme.lower() != "basic":
+        return "token"
+    try:
+        return base64.b64decode(value).decode("utf-8", "replace").partition(":")[0]
+    except ValueError:
+        return "basic"
 
 
 class FaultProxy:
@@ -127,14 +145,15 @@ class FaultProxy:
 
     # -- internals ---------------------------------------------------------------------------------
 
-    def _next(self, method: str, path: str) -> tuple[Call, str | None]:
+    def _next(self, method: str, path: str, body: bytes | None = None,
+              who: str | None = None) -> tuple[Call, str | None]:
         with self._lock:
             self._count += 1
             fault = None
             if self._armed and self._armed[1] == self._count:
                 fault = self._armed[0]
                 self._armed = None
-            call = Call(self._count, method, path, None, fault)
+            call = Call(self._count, method, path, None, fault, body, who)
             self.calls.append(call)
             return call, fault
 
@@ -163,7 +182,7 @@ class FaultProxy:
             def _handle(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else None
-                call, fault = proxy._next(self.command, self.path)
+                call, fault = proxy._next(self.command, self.path, body, _who(self.headers.get("Authorization")))
                 upstream = None
                 if fault is None or fault in FORWARDED:
                     try:

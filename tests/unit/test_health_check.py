@@ -31,8 +31,10 @@ health_report, health_series = FILTERS["health_report"], FILTERS["health_series"
 
 
 def answer(status, body=None, headers=None, raw=None):
+    """A reply; kapacitord puts its version on every one (InfluxDB's replies ignore the header here)."""
     data = raw if raw is not None else (b"" if body is None else json.dumps(body).encode())
-    return Response(status, dict({"Content-Type": "application/json"}, **(headers or {})), data)
+    return Response(status, dict({"Content-Type": "application/json", "X-Kapacitor-Version": "1.8.3"},
+                                 **(headers or {})), data)
 
 
 class Script(object):
@@ -99,17 +101,18 @@ def test_task_stats_samples_twice_with_two_list_calls(capsys, monkeypatch):
     slept = []
     monkeypatch.setattr(kapacitor_task_stats, "SLEEP", slept.append)
     result, script = run(kapacitor_task_stats, capsys, monkeypatch, [
-        PING, tasks_reply(stream_task(100), batch_task(5, 0)), tasks_reply(stream_task(120), batch_task(7, 3))],
+        tasks_reply(stream_task(100), batch_task(5, 0)), tasks_reply(stream_task(120), batch_task(7, 3))],
         url="http://kap.test:9092", username="ansible", password="secret-password-0123", interval=10,
         pattern="c*")
     assert result["changed"] is False and result["version"] == "1.8.3" and result["interval"] == 10
     assert slept == [10]
+    # No ping: the version comes from the first list's X-Kapacitor-Version.
     assert [r["method"] + " " + r["path"] for r in script.requests] == [
-        "GET /kapacitor/v1/ping", "GET /kapacitor/v1/tasks", "GET /kapacitor/v1/tasks"]
-    listing = script.requests[1]["query"]
+        "GET /kapacitor/v1/tasks", "GET /kapacitor/v1/tasks"]
+    listing = script.requests[0]["query"]
     assert listing["fields"] == ["id", "type", "status", "executing", "error", "dbrps", "stats"]
     assert listing["pattern"] == ["c*"] and listing["script-format"] == ["raw"]
-    assert script.requests[1]["options"]["url_username"] == "ansible"
+    assert script.requests[0]["options"]["url_username"] == "ansible"
     assert "secret-password-0123" not in json.dumps(result)
     count, cpu = result["tasks"]
     assert cpu["id"] == "cpu" and cpu["first_node"] == "stream0" and cpu["nodes"] == ["stream0", "from1", "influxdb_out2"]
@@ -123,9 +126,9 @@ def test_task_stats_samples_twice_with_two_list_calls(capsys, monkeypatch):
 
 def test_task_stats_interval_zero_takes_one_sample(capsys, monkeypatch):
     monkeypatch.setattr(kapacitor_task_stats, "SLEEP", lambda s: pytest.fail("slept"))
-    result, script = run(kapacitor_task_stats, capsys, monkeypatch, [PING, tasks_reply(stream_task(5))],
+    result, script = run(kapacitor_task_stats, capsys, monkeypatch, [tasks_reply(stream_task(5))],
                          url="http://kap.test:9092", interval=0, check=True)
-    assert len(script.requests) == 2
+    assert len(script.requests) == 1 and result["version"] == "1.8.3"
     assert result["tasks"][0]["collected"] == 5 and result["tasks"][0]["received"] is None
 
 
@@ -141,7 +144,7 @@ def test_task_stats_refuses_a_bad_interval_before_any_call(capsys, monkeypatch):
     (answer(401, {"error": "authentication required"}), "rejected the credentials"),
 ])
 def test_task_stats_bad_replies_are_clear_errors(capsys, monkeypatch, reply, expected):
-    result, _script = run(kapacitor_task_stats, capsys, monkeypatch, [PING, reply], url="http://kap.test:9092",
+    result, _script = run(kapacitor_task_stats, capsys, monkeypatch, [reply], url="http://kap.test:9092",
                           interval=0)
     assert result["failed"] and result["msg"].startswith("cannot read Kapacitor's task statistics: ")
     assert expected in result["msg"], result["msg"]

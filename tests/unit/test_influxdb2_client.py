@@ -214,6 +214,97 @@ def test_build_permissions_unknown_bucket_name():
         client(permission_fake()).build_permissions([{"action": "read", "resource": {"type": "buckets", "name": "ghost"}}], ORG_ID)
 
 
+def many_buckets(count):
+    """``count`` buckets (b000, b001...) served in pages by offset and limit, as /api/v2/buckets does."""
+    every = [bucket("%016x" % (0xb000 + n), "b%03d" % n) for n in range(count)]
+
+    def page(req):
+        assert "name" not in req.query  # several names: the org's list, never one call per name
+        offset, limit = int(req.query["offset"]), int(req.query["limit"])
+        assert limit <= 100  # the server's MaxPageSize
+        return reply(200, {"buckets": every[offset:offset + limit]})
+    return FakeInflux().on("GET", "/api/v2/buckets", page)
+
+
+def bucket_queries(fake):
+    return [s.query for s in fake.sent if s.path == "/api/v2/buckets"]
+
+
+def test_build_permissions_resolves_all_bucket_names_in_one_paged_list():
+    # 250 buckets; the permissions name three, one of them twice, the last on the second page.
+    fake = many_buckets(250)
+    c = client(fake)
+    perms = c.build_permissions([
+        {"action": "read", "resource": {"type": "buckets", "name": "b003"}},
+        {"action": "read", "resource": {"type": "buckets", "name": "b042"}},
+        {"action": "write", "resource": {"type": "buckets", "name": "b042"}},
+        {"action": "write", "resource": {"type": "buckets", "name": "b130"}},
+    ], ORG_ID)
+    assert perms == normalize_permissions([
+        {"action": "read", "resource": {"type": "buckets", "id": "%016x" % 0xb003, "orgID": ORG_ID}},
+        {"action": "read", "resource": {"type": "buckets", "id": "%016x" % 0xb02a, "orgID": ORG_ID}},
+        {"action": "write", "resource": {"type": "buckets", "id": "%016x" % 0xb02a, "orgID": ORG_ID}},
+        {"action": "write", "resource": {"type": "buckets", "id": "%016x" % 0xb082, "orgID": ORG_ID}},
+    ])
+    # Two pages of 100, stopping at the page that holds the last name: the third is never read.
+    assert bucket_queries(fake) == [{"orgID": ORG_ID, "offset": "0", "limit": "100"},
+                                    {"orgID": ORG_ID, "offset": "100", "limit": "100"}]
+    assert len(fake.sent) == 2
+    assert c.names["%016x" % 0xb082] == "b130"
+
+
+def test_build_permissions_reads_every_page_for_a_missing_name():
+    fake = many_buckets(201)
+    with pytest.raises(NotFound, match=r"permissions\[1\]\.resource\.name: bucket 'ghost' not found"):
+        client(fake).build_permissions([
+            {"action": "read", "resource": {"type": "buckets", "name": "b200"}},
+            {"action": "read", "resource": {"type": "buckets", "name": "ghost"}},
+        ], ORG_ID)
+    assert [q["offset"] for q in bucket_queries(fake)] == ["0", "100", "200"]
+
+
+def test_build_permissions_one_name_uses_the_name_filter_once():
+    fake = permission_fake()
+    client(fake).build_permissions([{"action": action, "resource": {"type": "buckets", "name": "metrics"}}
+                                    for action in ("read", "write")], ORG_ID)
+    assert bucket_queries(fake) == [{"orgID": ORG_ID, "name": "metrics", "offset": "0", "limit": "100"}]
+
+
+def test_build_permissions_checks_every_spec_before_any_request():
+    fake = permission_fake()
+    with pytest.raises(InvalidInput, match=r"permissions\[1\]\.action"):
+        client(fake).build_permissions([{"action": "read", "resource": {"type": "buckets", "name": "metrics"}},
+                                        {"action": "delete", "resource": {"type": "buckets", "all": True}}], ORG_ID)
+    assert fake.sent == []
+
+
+def test_each_org_is_resolved_once_per_client():
+    fake = permission_fake()
+    fake.on("GET", "/api/v2/buckets", lambda req: reply(200, {"buckets": [bucket(BUCKET2_ID, org_id=OTHER_ORG_ID)]}))
+    c = client(fake)
+    assert c.resolve_org("other")["id"] == OTHER_ORG_ID
+    c.build_permissions([{"action": "read", "resource": {"type": "buckets", "name": "metrics", "org": "other"}},
+                         {"action": "read", "resource": {"type": "orgs", "name": "other"}},
+                         {"action": "read", "resource": {"type": "buckets", "all": True, "org_id": OTHER_ORG_ID}}],
+                        ORG_ID)
+    assert [s.query for s in fake.sent if s.path == "/api/v2/orgs"] == [{"org": "other"}]
+    assert c.resolve_org(org_id=OTHER_ORG_ID)["name"] == "other"  # by ID too, from the same answer
+    assert len([s for s in fake.sent if s.path.startswith("/api/v2/orgs")]) == 1
+
+
+def test_resolve_buckets_names_together_then_ids():
+    fake = many_buckets(3)
+    fake.on("GET", "/api/v2/buckets/%016x" % 0xbeef, reply(200, bucket("%016x" % 0xbeef, "by-id")))
+    found = client(fake).resolve_buckets(ORG_ID, [("b001", "read_buckets[0]"), ("b002", "read_buckets[1]"),
+                                                  ("b001", "write_buckets[0]"), ("%016x" % 0xbeef, "write_buckets[1]")])
+    assert [b["name"] for b in found] == ["b001", "b002", "b001", "by-id"]
+    assert [(s.path, s.query) for s in fake.sent] == [
+        ("/api/v2/buckets", {"orgID": ORG_ID, "offset": "0", "limit": "100"}),
+        ("/api/v2/buckets/%016x" % 0xbeef, {})]
+    with pytest.raises(NotFound, match=r"write_buckets\[0\]: bucket 'ghost' not found"):
+        client(many_buckets(3)).resolve_buckets(ORG_ID, [("b001", "read_buckets[0]"), ("ghost", "write_buckets[0]")])
+
+
 def test_normalize_permissions_ignores_order_names_and_duplicates():
     server = [
         {"action": "write", "resource": {"type": "buckets", "id": BUCKET_ID, "orgID": ORG_ID, "name": "metrics", "org": "acme"}},

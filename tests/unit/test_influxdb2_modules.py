@@ -9,6 +9,7 @@ from influxdb2_support import (
     BUCKET2_ID,
     BUCKET_ID,
     ORG_ID,
+    OTHER_ORG_ID,
     USER_ID,
     FakeInflux,
     FakeModule,
@@ -550,3 +551,88 @@ def test_main_exit_hides_the_diff_unless_asked(monkeypatch, capsys):
     code, out = run_main(influxdb2_org, {"url": "http://influx.test:8086", "token": "x", "name": "acme"}, fake,
                          monkeypatch, capsys)
     assert code == 0 and out["changed"] is False and "diff" not in out
+
+
+# -- idempotent runs: the organization by name, its ID learned from the objects (issue 14) ----------
+
+def requests(fake):
+    return [(s.method, s.path, s.query) for s in fake.sent]
+
+
+def test_bucket_idempotent_run_is_one_list_by_org_name():
+    fake = FakeInflux().on("GET", "/api/v2/buckets", reply(200, {"buckets": [bucket()]}))
+    result, _unused = run(influxdb2_bucket, bucket_params(org="acme"), fake)
+    assert not result["changed"]
+    assert requests(fake) == [("GET", "/api/v2/buckets", {"org": "acme", "name": "metrics", "offset": "0",
+                                                          "limit": "100"})]
+
+
+@pytest.mark.parametrize("state", ["present", "absent"])
+def test_bucket_in_a_missing_org_is_the_org_error_not_a_missing_bucket(state):
+    fake = FakeInflux().on("GET", "/api/v2/buckets", error(404, 'organization name "acme" not found', "not found"))
+    fake.on("GET", "/api/v2/orgs", reply(200, {"orgs": []}))
+    with pytest.raises(Exception, match=r"organization 'acme' not found \(or the token may not read it\)"):
+        run(influxdb2_bucket, bucket_params(org="acme", state=state), fake)
+    assert fake.writes() == []
+
+
+def test_bucket_create_resolves_the_org_it_needs():
+    fake = with_org(FakeInflux()).on("GET", "/api/v2/buckets", error(404, 'bucket "metrics" not found', "not found"))
+    fake.on("POST", "/api/v2/buckets", reply(201, bucket()))
+    run(influxdb2_bucket, bucket_params(org="acme"), fake)
+    assert [(m, p) for m, p, _q in requests(fake)] == [("GET", "/api/v2/buckets"), ("GET", "/api/v2/orgs"),
+                                                       ("POST", "/api/v2/buckets")]
+    assert fake.writes()[0].body["orgID"] == ORG_ID
+
+
+def test_token_idempotent_run_is_the_authorizations_by_org_name_then_the_buckets():
+    fake = token_fake([server_auth()])
+    result, _unused = run(influxdb2_token, token_params(org="acme"), fake)
+    assert not result["changed"]
+    assert requests(fake) == [
+        ("GET", "/api/v2/authorizations", {"org": "acme"}),
+        ("GET", "/api/v2/buckets", {"orgID": ORG_ID, "name": "metrics", "offset": "0", "limit": "100"})]
+
+
+def test_token_in_a_missing_org_is_the_org_error():
+    fake = token_fake().on("GET", "/api/v2/authorizations", error(404, 'organization name "acme" not found', "not found"))
+    fake.on("GET", "/api/v2/orgs", reply(200, {"orgs": []}))
+    with pytest.raises(Exception, match=r"organization 'acme' not found"):
+        run(influxdb2_token, token_params(org="acme"), fake)
+
+
+def test_token_with_no_authorization_in_the_org_resolves_it_for_the_create():
+    fake = token_fake()
+    run(influxdb2_token, token_params(org="acme"), fake, check_mode=True)
+    assert [p for _m, p, _q in requests(fake)] == ["/api/v2/authorizations", "/api/v2/orgs", "/api/v2/buckets"]
+
+
+def test_dbrp_idempotent_run_is_the_mappings_by_org_name_then_the_bucket():
+    fake = dbrp_fake([mapping()])
+    result, _unused = run(influxdb2_dbrp, {"database": "metrics", "retention_policy": "autogen", "bucket": "metrics",
+                                           "default": None, "virtual_ok": False, "state": "present"}, fake)
+    assert not result["changed"]
+    assert requests(fake) == [
+        ("GET", "/api/v2/dbrps", {"org": "acme", "db": "metrics"}),
+        ("GET", "/api/v2/buckets", {"orgID": ORG_ID, "name": "metrics", "offset": "0", "limit": "100"})]
+
+
+def test_v1_idempotent_run_takes_the_org_from_the_authorization():
+    # read metrics and other, write metrics: three permissions, two bucket names, one bucket list.
+    existing = dict(legacy(), org="acme", permissions=[
+        {"action": action, "resource": {"type": "buckets", "id": bucket_id, "orgID": ORG_ID}}
+        for action, bucket_id in (("read", BUCKET_ID), ("read", BUCKET2_ID), ("write", BUCKET_ID))])
+    fake = v1_fake(existing).on("GET", "/api/v2/buckets", reply(200, {"buckets": [bucket(), bucket(BUCKET2_ID, "other")]}))
+    result, _unused = run(influxdb2_v1_auth, v1_params(read_buckets=["metrics", "other"], write_buckets=["metrics"]),
+                          fake)
+    assert not result["changed"], result["diff"]
+    assert requests(fake) == [
+        ("GET", "/private/legacy/authorizations", {"token": "kapa"}),
+        ("GET", "/api/v2/buckets", {"orgID": ORG_ID, "offset": "0", "limit": "100"})]
+
+
+def test_v1_username_of_another_org_is_still_refused():
+    fake = v1_fake(dict(legacy(org_id=OTHER_ORG_ID), org="other"))
+    with pytest.raises(InvalidInput, match="already a v1 username in another organization"):
+        run(influxdb2_v1_auth, v1_params(), fake)
+    assert [p for _m, p, _q in requests(fake)] == ["/private/legacy/authorizations", "/api/v2/orgs"]

@@ -239,6 +239,24 @@ def test_member_same_role_is_unchanged(role):
     assert not result["changed"] and fake.writes() == [] and result["diff"] == {"before": {}, "after": {}}
 
 
+@pytest.mark.parametrize("role, lists", [("member", [MEMBERS]), ("owner", [OWNERS])])
+def test_member_idempotent_run_reads_the_org_and_the_wanted_roles_list_only(role, lists):
+    # The list names its users: no user lookup, and the other role's list is not read.
+    fake = member_fake(role)
+    result = run(influxdb2_org_member, member_params(role=role), fake)
+    assert not result["changed"]
+    assert [(s.method, s.path, s.query) for s in fake.sent] == [("GET", "/api/v2/orgs", {"org": "acme"})] + [
+        ("GET", path, {}) for path in lists]
+    assert result["membership"]["user_id"] == USER_ID
+
+
+def test_member_not_in_either_list_is_looked_up_by_name():
+    fake = member_fake()
+    run(influxdb2_org_member, member_params(), fake)
+    assert [(s.method, s.path) for s in fake.sent] == [
+        ("GET", "/api/v2/orgs"), ("GET", MEMBERS), ("GET", OWNERS), ("GET", "/api/v2/users"), ("POST", MEMBERS)]
+
+
 @pytest.mark.parametrize("current, wanted", [("member", "owner"), ("owner", "member")])
 def test_member_move_is_one_run_with_a_diff_of_the_role(current, wanted):
     fake = member_fake(current)
@@ -328,6 +346,7 @@ def test_main_user_short_password_fails_naming_the_field(monkeypatch, capsys):
 
 def test_main_member_fails_with_what_it_was_doing(monkeypatch, capsys):
     fake = FakeInflux().on("GET", "/api/v2/orgs", reply(200, {"orgs": [org()]}))
+    fake.on("GET", MEMBERS, reply(200, {"users": []})).on("GET", OWNERS, reply(200, {"users": []}))
     fake.on("GET", "/api/v2/users", error(500, "boom"))
     code, out = run_main(influxdb2_org_member, {"url": "http://influx.test:8086", "token": "operator-t0ken", "org": "acme",
                                                 "user": "alice"}, fake, monkeypatch, capsys)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -13,10 +14,10 @@ from ansible_collections.tickstack.influx.plugins.module_utils import kapacitor 
 from ansible_collections.tickstack.influx.plugins.module_utils.http_client import (  # noqa: E402
     AuthenticationFailed,
     InvalidRequest,
-    NotFound,
     Response,
     ServerError,
     ServerUnreachable,
+    WrongServer,
 )
 from ansible_collections.tickstack.influx.plugins.module_utils.runner import failure  # noqa: E402
 
@@ -142,7 +143,9 @@ class Transport:
 
 
 def reply(status=200, body=None, headers=None):
-    return Response(status, headers or {"Content-Type": "application/json"},
+    """A reply; without ``headers``, one as kapacitord sends it (its version on every reply)."""
+    return Response(status, {"Content-Type": "application/json", "X-Kapacitor-Version": "1.8.3"} if headers is None
+                    else headers,
                     b"" if body is None else json.dumps(body).encode())
 
 
@@ -213,10 +216,48 @@ def test_password_without_username_is_refused():
 
 
 def test_ping_tells_a_non_kapacitor_server_apart():
-    with pytest.raises(NotFound, match="not Kapacitor"):
-        client(Transport(reply(204))).ping()
-    with pytest.raises(NotFound, match="points at kapacitord"):
-        client(Transport(reply(404, {"code": "not found", "message": "path not found"}))).ping()
+    with pytest.raises(WrongServer, match="not Kapacitor"):
+        client(Transport(reply(204, headers={}))).ping()
+    with pytest.raises(WrongServer, match="points at kapacitord"):
+        client(Transport(reply(404, {"code": "not found", "message": "path not found"}, headers={}))).ping()
+
+
+def test_the_first_real_reply_proves_kapacitor_without_a_ping():
+    transport = Transport(reply(404, {"error": "no task exists"}, headers={"X-Kapacitor-Version": "1.8.3"}),
+                          reply(200, {"id": "cpu"}, headers={}))
+    api = client(transport)
+    assert api.get_task("cpu") is None
+    assert api.version == "1.8.3"
+    # Proven once: later replies are not asked for the header again (a spoiled one fails on its own terms).
+    api.create_task({"id": "cpu"})
+    assert [(s["method"], s["path"]) for s in transport.sent] == [
+        ("GET", "/kapacitor/v1/tasks/cpu"), ("POST", "/kapacitor/v1/tasks")]
+    assert api.server_version() == "1.8.3" and len(transport.sent) == 2
+
+
+@pytest.mark.parametrize("answer, message", [
+    # InfluxDB on 8086: /kapacitor/v1/... is not one of its routes.
+    (reply(404, {"code": "not found", "message": "path not found"}, headers={"Content-Type": "application/json"}),
+     "no Kapacitor API here; check that the url points at kapacitord"),
+    # Something that answers everything with 200: a proxy's page.
+    (Response(200, {"Content-Type": "text/html"}, b"<html>Sign in</html>"),
+     "is not Kapacitor (no X-Kapacitor-Version header)"),
+    (reply(401, {"error": "unauthorized"}, headers={}), "is not Kapacitor"),
+])
+def test_a_first_reply_without_the_version_header_names_the_wrong_server(answer, message):
+    transport = Transport(answer)
+    api = client(transport)
+    # Not a NotFound: the GET of a missing task must not read as "no such task, create it".
+    with pytest.raises(WrongServer, match=re.escape(message)) as caught:
+        api.get_task("cpu")
+    assert caught.value.url == "http://kap.test:9092/kapacitor/v1/tasks/cpu?dot-view=attributes&script-format=raw"
+    assert caught.value.status == answer.status and len(transport.sent) == 1
+
+
+def test_a_retried_5xx_is_not_taken_for_another_server():
+    transport = Transport(reply(503, {"error": "busy"}, headers={}), reply(200, {"tasks": []}))
+    assert client(transport).list_tasks() == []
+    assert len(transport.sent) == 2
 
 
 def test_unreachable_message_names_the_url_and_the_reason():

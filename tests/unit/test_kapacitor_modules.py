@@ -66,8 +66,10 @@ stream
 
 
 def answer(status, body=None, headers=None):
+    """A reply as kapacitord sends it: every reply of its API, errors included, says its version."""
     raw = b"" if body is None else json.dumps(body).encode()
-    return Response(status, dict({"Content-Type": "application/json"}, **(headers or {})), raw)
+    return Response(status, dict({"Content-Type": "application/json", "X-Kapacitor-Version": "1.8.3"},
+                                 **(headers or {})), raw)
 
 
 def refuse(status, message):
@@ -631,7 +633,8 @@ def test_unreachable_server_fails_with_url_and_reason(kapacitor, capsys):
     kapacitor.down = True
     result = task(capsys, id="cpu", script=STREAM)
     assert result["failed"] is True
-    assert "cannot reach Kapacitor at http://kap.test:9092/kapacitor/v1/ping" in result["msg"]
+    # The first real request (no ping before it) is the one that names the server.
+    assert "cannot reach Kapacitor at http://kap.test:9092/kapacitor/v1/tasks/cpu" in result["msg"]
     assert "Connection refused" in result["msg"]
 
 

@@ -168,9 +168,30 @@ def test_second_run_with_update_password_always_logs_in_as_the_user_and_changes_
     result = run(capsys, name="tg", user_password="pw-tg-1234", update_password="always", permissions=["write_points"])
     assert result["changed"] is False and result["password_set"] is False
     assert kapacitor.writes() == []
-    # The proof: an anonymous ping (refused: authentication is enforced), then a ping as the user.
-    pings = [c[3] for c in kapacitor.calls if c[1] == "/ping"]
-    assert pings == ["ansible", None, "tg"]
+    # The proof in two calls: the user's GET of itself is refused with 403 (a login: Kapacitor refuses
+    # a privilege only to credentials it accepted), then the admin reads the user. No ping.
+    assert [(c[0], c[1], c[3]) for c in kapacitor.calls] == [("GET", "/users/tg", "tg"), ("GET", "/users/tg", "ansible")]
+
+
+def test_second_run_of_an_admin_user_reads_itself_and_proves_enforcement(kapacitor, capsys):
+    # An admin may read itself (200): that shows the user; an anonymous ping refused (401) proves that
+    # Kapacitor enforces authentication, so the login meant something. The admin's credentials are
+    # not needed when nothing changes.
+    kapacitor.add("relay", "pw-relay-123", type_="admin")
+    result = run(capsys, name="relay", user_password="pw-relay-123", update_password="always", type="admin")
+    assert result["changed"] is False and result["password_set"] is False and result["user"]["type"] == "admin"
+    assert [(c[0], c[1], c[3]) for c in kapacitor.calls] == [("GET", "/users/relay", "relay"), ("GET", "/ping", None)]
+
+
+def test_a_refused_login_reads_the_user_as_admin_and_sets_the_password(kapacitor, capsys):
+    kapacitor.add("tg", "old-password-1", permissions=["write_points"])
+    result = run(capsys, name="tg", user_password="new-password-2", update_password="always",
+                 permissions=["write_points"])
+    assert result["changed"] is True and result["password_set"] is True
+    assert [(c[0], c[1], c[3]) for c in kapacitor.calls][:2] == [("GET", "/users/tg", "tg"),
+                                                                 ("GET", "/users/tg", "ansible")]
+    assert [(c[0], c[1]) for c in kapacitor.writes()] == [("DELETE", "/users/tg"), ("POST", "/users")]
+    assert kapacitor.users["tg"]["password"] == "new-password-2"
 
 
 def test_user_without_permissions_still_proves_its_password_with_a_403(kapacitor, capsys):
