@@ -687,7 +687,7 @@ if __name__ == "__main__":
     try:
         sys.exit(main())
     except KeyboardInterrupt as interruption:
-        log(f"interrupted ({interruption or 'Ctrl-C'}); processes stopped, temporary directory removed")
+        log(f"interrupted ({str(interruption) or 'Ctrl-C'}); processes stopped, temporary directory removed")
         sys.exit(130)
     except (RuntimeError, TimeoutError, FileNotFoundError) as failure:
         log(f"failed: {failure}")
