@@ -199,3 +199,68 @@ def test_summary_needs_both_kinds():
 def test_markdown_has_a_row_per_metric():
     table = ingest.markdown([{"metric": "m", "value": 1, "unit": "u", "note": "n"}])
     assert table.splitlines() == ["| metric | value | unit | note |", "|---|---:|---|---|", "| m | 1 | u | n |"]
+
+
+def test_placement_pins_by_default_on_two_cpus():
+    hosts, note = ingest.placement({0, 1}, None)
+    assert hosts == {"telegraf host": {0}, "kapacitor host": {1}}
+    assert note.startswith("pinned (BENCH_INGEST_PIN default)")
+
+
+def test_placement_uses_the_first_two_cpus_it_may_use():
+    hosts, note = ingest.placement({3, 5, 7}, "1")
+    assert hosts == {"telegraf host": {3}, "kapacitor host": {5}}
+    assert "CPU 3 = Telegraf host + InfluxDB host, CPU 5 = Kapacitor host" in note
+
+
+def test_placement_off_on_request_or_on_one_cpu():
+    assert ingest.placement({0, 1}, "0") == (None, ingest.placement({0, 1}, "0")[1])
+    assert "BENCH_INGEST_PIN=0" in ingest.placement({0, 1}, "0")[1]
+    hosts, note = ingest.placement({0}, "")
+    assert hosts is None and note.startswith("not pinned: only CPU [0]")
+
+
+@pytest.mark.parametrize("available, setting, match", [({0}, "1", "needs 2 CPUs"), ({0, 1}, "yes", "0 or 1")])
+def test_placement_refuses_what_it_cannot_do(available, setting, match):
+    with pytest.raises(ValueError, match=match):
+        ingest.placement(available, setting)
+
+
+def test_allowed_cpus_is_the_union_over_threads_and_lists_back():
+    texts = ["Name:\ttelegraf\nCpus_allowed:\t1\nCpus_allowed_list:\t0\n",
+             "Name:\ttelegraf\nCpus_allowed_list:\t2-4,7\n"]
+    cpus = ingest.allowed_cpus(texts)
+    assert cpus == {0, 2, 3, 4, 7}
+    assert ingest.cpu_list(cpus) == "0,2-4,7"
+    assert ingest.cpu_list({1}) == "1"
+    with pytest.raises(ValueError, match="Cpus_allowed_list"):
+        ingest.allowed_cpus(["Name:\tx\n"])
+
+
+def test_cpu_busy_per_cpu_counts_iowait_as_idle():
+    before = "cpu  10 0 10 80 0 0 0 0 0 0\ncpu0 10 0 0 40 0 0 0 0 0 0\ncpu1 0 0 10 40 0 0 0 0 0 0\nintr 5\n"
+    after = "cpu  0 0 0 0\ncpu0 60 0 0 90 0 0 0 0 0 0\ncpu1 10 0 10 110 20 0 0 0 0 0\nintr 9\n"
+    assert ingest.cpu_busy(before, after) == {0: pytest.approx(0.5), 1: pytest.approx(0.1)}
+
+
+def test_cpu_rows_per_host_with_the_pinned_cpus_busy_share():
+    run_a = ingest.Run("A", 100000, 5000, 5.0, influx=[(5.0, 100000)], kapacitor=[(5.0, 100000)],
+                       cpu={"telegraf": 1.0, "influxd": 1.0, "bench": 0.5, "kapacitord": 2.0, "relay": 1.0},
+                       wall=10.0, busy={0: 0.9, 1: 0.5})
+    rows = rows_by_metric(ingest.cpu_rows([run_a], {"telegraf": "0", "influxd": "0", "bench": "0",
+                                                    "kapacitord": "1", "relay": "1"}))
+    assert rows["CPU per 100k points, A"]["value"] == 5.5
+    assert rows["CPU use, A, telegraf host"]["value"] == 0.25
+    assert rows["CPU use, A, telegraf host"]["note"].endswith("CPU 0 busy 90 % (all processes)")
+    assert rows["CPU use, A, kapacitor host"]["value"] == 0.3
+    assert "CPU 1 busy 50 %" in rows["CPU use, A, kapacitor host"]["note"]
+    assert "CPU per 100k points, B" not in rows  # no B run: no B rows
+
+
+def test_summary_says_how_the_processes_were_placed():
+    cpus = {"telegraf": "0", "influxd": "0", "kapacitord": "1", "relay": "1"}
+    rows = rows_by_metric(ingest.summary([], runs(9500), 1000.0, "x", ("1", "2"), "pinned (x)", cpus))
+    assert rows["CPU placement"]["value"] == "pinned"
+    assert rows["CPU placement"]["note"].endswith("telegraf 0, influxd 0, kapacitord 1, relay 1")
+    off = rows_by_metric(ingest.summary([], runs(9500), 1000.0, "x", ("1", "2"), "not pinned: only CPU [0]", {}))
+    assert off["CPU placement"]["value"] == "off" and off["CPU placement"]["note"].startswith("not pinned")

@@ -7,8 +7,15 @@ Telegraf), kapacitord 1.8.3 wired to it as the stack wires it (``disable-subscri
 token; Kapacitor's own authentication on) with a stream task on telegraf/autogen whose from() node
 counts the points Kapacitor received, the stack's write relay in front of Kapacitor (a second
 Telegraf with the stack role's relay config: the stack's default path with Kapacitor auth on), and
-the Telegraf under test. Everything shares this machine's cores, which a real stack does not:
-there kapacitord and the relay run on the Kapacitor host.
+the Telegraf under test. A real stack runs kapacitord and the relay on the Kapacitor host; here
+CPU affinity models the hosts (BENCH_INGEST_PIN, default on with >= 2 CPUs): the Telegraf under test
+and influxd (the Telegraf host + the InfluxDB host) on the first CPU this script may use, kapacitord
+and the relay (the Kapacitor host) on the second, in A and B alike, so that the Telegraf side gets
+the same CPU in both and A does not pay Kapacitor's CPU. This script (the feeder and the poller) runs
+with the Telegraf host: it stands for that host's inputs and does the same work in A and B. Each
+process inherits its CPU from the thread that starts it (all its threads: Go servers start threads
+early), and the table shows the CPUs each one got, read back from /proc. Unpinned, A pays the
+Kapacitor host's CPU out of the Telegraf side's (the table says so).
 
 Telegraf's config is built from roles/telegraf/defaults/main.yml (the ``[agent]`` table as it is;
 the two outputs the way roles/telegraf/vars/main.yml shapes them with what roles/stack/tasks/telegraf.yml
@@ -28,7 +35,8 @@ alternated A B A B ... (BENCH_INGEST_ROUNDS pairs) to cancel load noise, twice:
 For each run and output: the rate (points held when the output first held all but the last batch,
 which waits for flush_interval, over the time since the feed started; sampled every 0.2 s from
 influxd's /metrics and the task's counter), the points lost (sent - stored, counted by a Flux query
-once Telegraf has flushed), Telegraf's "buffer overflow" messages and each process's CPU time.
+once Telegraf has flushed), Telegraf's "buffer overflow" messages and each process's CPU time, and
+each modelled host's CPU use beside how busy its CPU was (all processes: the machine is shared).
 Target: sustained, A's InfluxDB rate >= 90 % of B's with 0 points lost at either output.
 
 BENCH_INGEST_DEFAULTS (JSON: telegraf role variables merged over its defaults, e.g.
@@ -40,6 +48,7 @@ BENCH_INGEST_KEEP=1 keeps the temporary directory (configs, logs). ``--json`` pr
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
@@ -210,6 +219,79 @@ def cpu_seconds(stat: str, ticks: int = 100) -> float:
     return (int(fields[11]) + int(fields[12])) / ticks
 
 
+HOSTS = ("telegraf host", "kapacitor host")  # the CPU each modelled host gets, in this order
+
+
+def placement(available: set[int], setting: str | None) -> tuple[dict[str, set[int]] | None, str]:
+    """CPU affinity that models the stack's separate hosts (BENCH_INGEST_PIN), and a note saying so.
+
+    Pinned: the Telegraf under test and influxd (the Telegraf host + the InfluxDB host) on the first
+    CPU this script may use, kapacitord and the relay (the Kapacitor host) on the second, in A and B
+    alike, so that A does not pay the Kapacitor host's CPU out of the Telegraf side's. ``setting``:
+    "1" on, "0" off, unset/"" on when at least 2 CPUs are available.
+    """
+    cpus = sorted(available)
+    setting = (setting or "").strip()
+    if setting not in ("", "0", "1"):
+        raise ValueError(f"BENCH_INGEST_PIN must be 0 or 1, not {setting!r}")
+    if setting == "0":
+        return None, "not pinned (BENCH_INGEST_PIN=0): every process on every CPU, A pays Kapacitor's CPU"
+    if len(cpus) < 2:
+        if setting == "1":
+            raise ValueError(f"BENCH_INGEST_PIN=1 needs 2 CPUs, this script may use {cpus}: unset it or set 0")
+        return None, f"not pinned: only CPU {cpus} available, A pays Kapacitor's CPU (BENCH_INGEST_PIN needs 2)"
+    hosts = dict(zip(HOSTS, ({cpus[0]}, {cpus[1]})))
+    return hosts, (f"pinned (BENCH_INGEST_PIN{'=1' if setting else ' default'}): "
+                   f"CPU {cpus[0]} = Telegraf host + InfluxDB host, CPU {cpus[1]} = Kapacitor host")
+
+
+def cpu_list(cpus: set[int]) -> str:
+    """{0, 1, 2, 5} -> "0-2,5" (the kernel's list format)."""
+    out, ordered = [], sorted(cpus)
+    start = prev = None
+    for cpu in ordered + [None]:
+        if cpu is not None and prev is not None and cpu == prev + 1:
+            prev = cpu
+            continue
+        if start is not None:
+            out.append(str(start) if start == prev else f"{start}-{prev}")
+        start = prev = cpu
+    return ",".join(out)
+
+
+def allowed_cpus(status_texts: list[str]) -> set[int]:
+    """The CPUs any thread of a process may run on, from the texts of its /proc/<pid>/task/*/status."""
+    cpus: set[int] = set()
+    for text in status_texts:
+        found = re.search(r"^Cpus_allowed_list:\s*(\S+)", text, re.M)
+        if not found:
+            raise ValueError("no Cpus_allowed_list in a /proc status text")
+        for part in found.group(1).split(","):
+            low, _, high = part.partition("-")
+            cpus.update(range(int(low), int(high or low) + 1))
+    return cpus
+
+
+def cpu_busy(before: str, after: str) -> dict[int, float]:
+    """Busy share of each CPU between two texts of /proc/stat (all processes, the other engineers' too)."""
+    def per_cpu(text: str) -> dict[int, tuple[int, int]]:
+        out = {}
+        for line in text.splitlines():
+            name, *values = line.split()
+            if re.fullmatch(r"cpu[0-9]+", name):
+                ticks = [int(v) for v in values]
+                idle = ticks[3] + (ticks[4] if len(ticks) > 4 else 0)  # idle + iowait
+                out[int(name[3:])] = (sum(ticks[:8]), idle)
+        return out
+    first, last = per_cpu(before), per_cpu(after)
+    busy = {}
+    for cpu, (total, idle) in last.items():
+        if cpu in first:
+            dt, di = total - first[cpu][0], idle - first[cpu][1]
+            busy[cpu] = (dt - di) / dt if dt > 0 else 0.0
+    return busy
+
+
 @dataclass
 class Run:
     """One run: what was fed and how each output's count grew."""
@@ -222,6 +304,8 @@ class Run:
     kapacitor: Samples | None = None
     overflow_messages: int = 0
     cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds each process used in the run
+    wall: float = 0.0  # seconds from the start of the feed until the outputs settled
+    busy: dict[int, float] = field(default_factory=dict)  # each CPU's busy share in the run (/proc/stat)
 
     @property
     def offered_rate(self) -> float:
@@ -284,22 +368,52 @@ def pair_rows(label: str, runs: list[Run]) -> tuple[list[dict], float, int]:
     return rows, percent, sum(lost.values())
 
 
-def cpu_rows(runs: list[Run]) -> list[dict]:
-    """CPU seconds per 100,000 points of each process, A and B (where the time goes on 2 cores)."""
+PROCESS_HOST = {"telegraf": HOSTS[0], "influxd": HOSTS[0], "bench": HOSTS[0],
+                "kapacitord": HOSTS[1], "relay": HOSTS[1]}
+
+
+def cpu_rows(runs: list[Run], cpus: dict[str, str] | None = None) -> list[dict]:
+    """Where the time goes: CPU seconds per 100,000 points of each process, A and B; and each modelled
+    host's CPU use in the run (its processes' CPU seconds over the run's wall time: 1.00 = one whole
+    CPU) beside how busy the CPU it was pinned to was, counting every process on the machine."""
     rows = []
     for kind in ("A", "B"):
         rs = [r for r in runs if r.kind == kind]
+        if not rs:
+            continue
         names = sorted({name for r in rs for name in r.cpu})
         per = {name: statistics.fmean([r.cpu.get(name, 0.0) * 100000 / r.points for r in rs]) for name in names}
         rows.append({"metric": f"CPU per 100k points, {kind}", "value": round(sum(per.values()), 2), "unit": "s",
                      "note": ", ".join(f"{name} {value:.2f}" for name, value in per.items())})
+        for host in HOSTS:
+            members = [name for name in names if PROCESS_HOST.get(name) == host]
+            if not members:
+                continue
+            use = {name: statistics.fmean([r.cpu.get(name, 0.0) / r.wall if r.wall else 0.0 for r in rs])
+                   for name in members}
+            note = ", ".join(f"{name} {value:.2f}" for name, value in use.items())
+            if cpus:
+                pinned = {cpus.get(name) for name in members} - {None}
+                if len(pinned) == 1:
+                    cpu = pinned.pop()
+                    if cpu.isdigit():
+                        busy = [r.busy[int(cpu)] for r in rs if int(cpu) in r.busy]
+                        if busy:
+                            note += f"; CPU {cpu} busy {100 * statistics.fmean(busy):.0f} % (all processes)"
+            rows.append({"metric": f"CPU use, {kind}, {host}", "value": round(sum(use.values()), 2),
+                         "unit": "CPUs", "note": note})
     return rows
 
 
-def summary(capacity: list[Run], sustained: list[Run], rate: float, how: str, load: tuple[str, str]) -> list[dict]:
-    """The bench rows ({section, metric, value, unit, note}): capacity (bursts), then the sustained runs."""
+def summary(capacity: list[Run], sustained: list[Run], rate: float, how: str, load: tuple[str, str],
+            pin_note: str = "", cpus: dict[str, str] | None = None) -> list[dict]:
+    """The bench rows ({section, metric, value, unit, note}): capacity (bursts), then the sustained runs.
+    ``pin_note``: how the processes were placed (placement()); ``cpus``: process -> the CPUs it got."""
     burst_rows, burst_percent, _ = pair_rows("burst", capacity) if capacity else ([], 0.0, 0)
-    rows = [{"metric": "offered rate (sustained runs)", "value": round(rate), "unit": "points/s",
+    rows = [{"metric": "CPU placement", "value": "pinned" if cpus and pin_note.startswith("pinned") else "off",
+             "unit": "", "note": pin_note + ("; CPUs each process got: " + ", ".join(
+                 f"{name} {cpu}" for name, cpu in cpus.items()) if cpus else "")}] if pin_note or cpus else []
+    rows += [{"metric": "offered rate (sustained runs)", "value": round(rate), "unit": "points/s",
              "note": f"{how}; {sustained[0].points} points per run, A/B alternated"}]
     sustained_rows, percent, lost = pair_rows("sustained", sustained)
     overflow = sum(r.overflow_messages for r in capacity + sustained)
@@ -312,7 +426,7 @@ def summary(capacity: list[Run], sustained: list[Run], rate: float, how: str, lo
          "note": "'Metric buffer overflow' lines in Telegraf's logs, all runs"},
         {"metric": "drain after the feed (mean, sustained)", "value": round(statistics.fmean(r.drain_seconds for r in sustained), 1),
          "unit": "s", "note": "until every output held all it got (the last partial batch waits for flush_interval)"},
-    ] + cpu_rows(sustained) + [
+    ] + cpu_rows(sustained, cpus) + [
         {"metric": "load average", "value": load[1], "unit": "1/5/15 min", "note": f"before: {load[0]} (2 cores, shared)"},
     ]
     return [{"section": SECTION, **row} for row in rows]
@@ -337,11 +451,41 @@ def load_average() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
+@contextlib.contextmanager
+def spawned_on(cpus: set[int] | None):
+    """Processes started inside run on ``cpus`` (None: wherever): a child inherits the affinity of the
+    thread that forks it, so every thread it ever has is pinned, which setting it afterwards on a Go
+    server's running threads would not guarantee."""
+    if cpus is None:
+        yield
+        return
+    before = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, cpus)
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, before)
+
+
+def process_cpus(pid: int | str) -> str:
+    """The CPUs the threads of a running process may use, as the kernel lists them."""
+    texts = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+            texts.append((task / "status").read_text())
+    return cpu_list(allowed_cpus(texts))
+
+
 @dataclass
 class Bench:
     root: Path
     overrides: dict = field(default_factory=dict)  # BENCH_INGEST_DEFAULTS: role variables to try
     processes: list = field(default_factory=list)
+    hosts: dict | None = None  # placement(): modelled host -> its CPUs, None when not pinned
+    cpus: dict = field(default_factory=dict)  # process -> the CPUs it got (read from /proc)
+
+    def host(self, name: str) -> set[int] | None:
+        return None if self.hosts is None else self.hosts[name]
 
     def __post_init__(self):
         import yaml  # noqa: PLC0415  # the venv's
@@ -376,7 +520,8 @@ class Bench:
         self.http = http_call
         database, rp = self.stack["tickstack_telegraf_database"], self.stack["tickstack_telegraf_retention_policy"]
         log(f"influxd {self.versions['INFLUXDB_VERSION']}")
-        influx = start_influxdb(self.versions["INFLUXDB_VERSION"], self.root / "influxdb", bucket=database)
+        with spawned_on(self.host(HOSTS[0])):
+            influx = start_influxdb(self.versions["INFLUXDB_VERSION"], self.root / "influxdb", bucket=database)
         self.processes.append(influx.process)
         self.influx = influx
         status, body = influx.api("POST", "/api/v2/dbrps", body={
@@ -390,8 +535,9 @@ class Bench:
         kapacitor_token = self.token("ingest kapacitor", [{"action": a, "resource": bucket} for a in ("read", "write")])
 
         log(f"kapacitord {self.versions['KAPACITOR_VERSION']} (authentication on)")
-        kapacitor = start_kapacitor(self.versions["KAPACITOR_VERSION"], self.root / "kapacitor", influx,
-                                    auth={"token": kapacitor_token}, admin=KAPACITOR_ADMIN)
+        with spawned_on(self.host(HOSTS[1])):
+            kapacitor = start_kapacitor(self.versions["KAPACITOR_VERSION"], self.root / "kapacitor", influx,
+                                        auth={"token": kapacitor_token}, admin=KAPACITOR_ADMIN)
         self.processes.append(kapacitor.process)  # the one running with authentication on
         self.kapacitor = kapacitor
         # roles/stack/vars/main.yml: _stack_relay_kapacitor_username.
@@ -410,13 +556,16 @@ class Bench:
                               kapacitor_url=kapacitor.url, kapacitor_username=relay_user, database=database)
         self.write_config(relay_dir / "relay.conf", config)
         self.relay_password = passwords["listener"]
-        relay = start("relay", [str(self.telegraf_bin), "--config", str(relay_dir / "relay.conf")], relay_dir, env={
-            "TICKSTACK_RELAY_LISTENER_PASSWORD": passwords["listener"],
-            "TICKSTACK_RELAY_KAPACITOR_PASSWORD": passwords["kapacitor"]})
+        with spawned_on(self.host(HOSTS[1])):
+            relay = start("relay", [str(self.telegraf_bin), "--config", str(relay_dir / "relay.conf")], relay_dir,
+                          env={"TICKSTACK_RELAY_LISTENER_PASSWORD": passwords["listener"],
+                               "TICKSTACK_RELAY_KAPACITOR_PASSWORD": passwords["kapacitor"]})
         self.processes.append(relay)
         self.relay = relay
         wait_for(lambda: self.http("GET", f"http://127.0.0.1:{self.relay_port}/ping", timeout=2)[0] == 204,
                  "the write relay", proc=relay.proc, log=relay.log)
+        for name, process in (("influxd", influx.process), ("kapacitord", kapacitor.process), ("relay", relay)):
+            self.cpus[name] = process_cpus(process.proc.pid)
 
     def token(self, description: str, permissions: list) -> str:
         status, body = self.influx.api("POST", "/api/v2/authorizations", body={
@@ -484,10 +633,10 @@ class Bench:
         return runs
 
     def cpu(self, telegraf) -> dict[str, float]:
-        procs = {"telegraf": telegraf, "relay": self.relay, "kapacitord": self.kapacitor.process,
-                 "influxd": self.influx.process}
-        return {name: cpu_seconds(Path(f"/proc/{p.proc.pid}/stat").read_text(), os.sysconf("SC_CLK_TCK"))
-                for name, p in procs.items()}
+        pids = {"telegraf": telegraf.proc.pid, "relay": self.relay.proc.pid, "kapacitord": self.kapacitor.process.proc.pid,
+                "influxd": self.influx.process.proc.pid, "bench": "self"}  # bench: the feeder and the poller
+        return {name: cpu_seconds(Path(f"/proc/{pid}/stat").read_text(), os.sysconf("SC_CLK_TCK"))
+                for name, pid in pids.items()}
 
     # ---- one run ------------------------------------------------------------------------------
 
@@ -505,17 +654,20 @@ class Bench:
             kapacitor_url=f"http://127.0.0.1:{self.relay_port}" if with_kapacitor else None,
             kapacitor_username=username, listen=f"127.0.0.1:{port}")
         self.write_config(run_dir / "telegraf.conf", config)
-        telegraf = start("telegraf", [str(self.telegraf_bin), "--config", str(run_dir / "telegraf.conf")], run_dir,
-                         env={"INFLUX_TOKEN": self.telegraf_token, "KAPACITOR_PASSWORD": self.relay_password})
+        with spawned_on(self.host(HOSTS[0])):
+            telegraf = start("telegraf", [str(self.telegraf_bin), "--config", str(run_dir / "telegraf.conf")],
+                             run_dir, env={"INFLUX_TOKEN": self.telegraf_token, "KAPACITOR_PASSWORD": self.relay_password})
         self.processes.append(telegraf)
         poller = None
         try:
             conn = self.connect(port, telegraf)
+            self.cpus["telegraf"] = process_cpus(telegraf.proc.pid)
             chunk = 500
             chunks = line_chunks(measurement, points, chunk, base_ns=(int(time.time()) - 3600) * 10**9)
             kapacitor_before = self.kapacitor_count()
             poller = Poller(self, measurement, kapacitor_before if with_kapacitor else None)
             cpu_before = self.cpu(telegraf)
+            stat_before = Path("/proc/stat").read_text()
             start_at = poller.start()
             for index, data in enumerate(chunks):
                 if rate:
@@ -531,7 +683,9 @@ class Bench:
             conn.close()
             poller.settle(points, quiet=self.flush + 5)
             poller.final()
+            wall = time.monotonic() - start_at
             cpu = {name: used - cpu_before[name] for name, used in self.cpu(telegraf).items()}
+            busy = cpu_busy(stat_before, Path("/proc/stat").read_text())
             overflow = telegraf.log.read_text(errors="replace").lower().count("buffer overflow")
         finally:
             if poller is not None:
@@ -539,7 +693,7 @@ class Bench:
             telegraf.stop()
             self.processes.remove(telegraf)
         return Run(kind, points, int(self.agent["metric_batch_size"]), feed, poller.influx,
-                   poller.kapacitor, overflow, cpu)
+                   poller.kapacitor, overflow, cpu, wall, busy)
 
     def connect(self, port: int, telegraf) -> http.client.HTTPConnection:
         """A keep-alive connection to Telegraf's listener, once it answers /ping."""
@@ -644,8 +798,20 @@ def main() -> int:
         raise SystemExit('BENCH_INGEST_DEFAULTS must be a JSON object of telegraf role variables, '
                          'e.g. {"telegraf_agent": {"metric_batch_size": 5000}}')
 
+    try:
+        hosts, pin_note = placement(os.sched_getaffinity(0), os.environ.get("BENCH_INGEST_PIN"))
+    except ValueError as exc:
+        raise SystemExit(str(exc)) from None
+    if hosts is not None:
+        # The feeder (this script's main thread, and the poller thread it starts) goes with the
+        # Telegraf host: it stands for that host's own inputs and does the same work in A and B, so it
+        # costs both the same; on the Kapacitor host's CPU it would compete with kapacitord and the
+        # relay in A only and slow A's feed, not B's.
+        os.sched_setaffinity(0, hosts[HOSTS[0]])
+    log(pin_note)
     root = Path(tempfile.mkdtemp(prefix="tickstack-ingest-"))
-    bench = Bench(root, overrides)
+    bench = Bench(root, overrides, hosts=hosts)
+    bench.cpus["bench"] = process_cpus("self")
 
     def interrupted(signum, _frame):
         raise KeyboardInterrupt(f"signal {signum}")
@@ -664,7 +830,9 @@ def main() -> int:
         else:
             rate, how = float(rate_setting), "BENCH_INGEST_RATE"
         sustained = bench.rounds("sustained", rounds, points, rate)
-        rows = summary(capacity, sustained, rate, how, (load_before, load_average()))
+        rows = summary(capacity, sustained, rate, how, (load_before, load_average()), pin_note,
+                       {name: bench.cpus[name] for name in ("telegraf", "influxd", "bench", "kapacitord", "relay")
+                        if name in bench.cpus})
     finally:
         bench.stop()
         if os.environ.get("BENCH_INGEST_KEEP"):
