@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The stack role's token bookkeeping (roles/stack/tasks/token.yml), for every service of a host at once.
 
-``stack_tokens_accepted``: the services whose copy InfluxDB accepted (HTTP 200). ``stack_token_values``:
+``stack_token_probes``: the services whose copy InfluxDB accepted (HTTP 200), and those it could not check. ``stack_token_values``:
 the token each service uses, the one just issued, else the host's copy, else a check-mode stand-in.
 ``stack_token_files``: the host_layout entries that keep them (root-only files, their directories).
 See the ``.yml`` file of each filter.
@@ -28,14 +28,19 @@ def _results(registered: Any, name: str) -> list[dict]:
     return results
 
 
-def stack_tokens_accepted(probes: Any) -> list[str]:
-    """The services (the probe loop's items were the slurp results, whose item is the service)."""
-    accepted = []
-    for result in _results(probes, "stack_tokens_accepted"):
-        if result.get("status") == 200:
-            copy = result.get("item") or {}
-            accepted.append(copy.get("item"))
-    return accepted
+def stack_token_probes(probes: Any) -> dict[str, list]:
+    """``accepted``: the services whose copy InfluxDB accepted (200); ``unreachable``: those whose probe got
+    neither 200 nor 401, with the status and message only (the probe loop's items hold the copies)."""
+    accepted, unreachable = [], []
+    for result in _results(probes, "stack_token_probes"):
+        service = (result.get("item") or {}).get("item")
+        status = result.get("status")
+        if status == 200:
+            accepted.append(service)
+        elif status != 401:
+            unreachable.append({"service": service, "status": status if status is not None else "-",
+                                "msg": str(result.get("msg") or "")})
+    return {"accepted": accepted, "unreachable": unreachable}
 
 
 def stack_token_values(issued: Any, copies: Any, services: Any) -> dict[str, str]:
@@ -75,5 +80,5 @@ class FilterModule:
     """Token bookkeeping filters of the stack role."""
 
     def filters(self) -> dict[str, Any]:
-        return {"stack_tokens_accepted": stack_tokens_accepted, "stack_token_values": stack_token_values,
+        return {"stack_token_probes": stack_token_probes, "stack_token_values": stack_token_values,
                 "stack_token_files": stack_token_files}

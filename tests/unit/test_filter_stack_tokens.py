@@ -10,7 +10,7 @@ import collection_path  # noqa: E402,F401 pylint: disable=unused-import  # the c
 
 from ansible.errors import AnsibleFilterError  # noqa: E402
 from ansible_collections.tickstack.influx.plugins.filter.stack_tokens import (  # noqa: E402
-    STAND_IN, stack_token_files, stack_token_values, stack_tokens_accepted)
+    STAND_IN, stack_token_files, stack_token_probes, stack_token_values)
 
 KAP, TEL = "kapacitor-token-value-0123456789", "telegraf-token-value-0123456789"
 
@@ -22,13 +22,15 @@ def copy(service, value=None):
     return result
 
 
-def test_accepted_are_the_services_answered_200():
+def test_probes_sort_accepted_refused_and_unreachable_without_the_copies():
     probes = {"results": [{"item": copy("kapacitor", KAP), "status": 200},
                           {"item": copy("telegraf", TEL), "status": 401}]}
-    assert stack_tokens_accepted(probes) == ["kapacitor"]
-    assert stack_tokens_accepted({"results": []}) == []
+    assert stack_token_probes(probes) == {"accepted": ["kapacitor"], "unreachable": []}
+    down = stack_token_probes({"results": [{"item": copy("telegraf", TEL), "status": -1, "msg": "refused"}]})
+    assert down == {"accepted": [], "unreachable": [{"service": "telegraf", "status": -1, "msg": "refused"}]}
+    assert TEL not in str(down)
     with pytest.raises(AnsibleFilterError):
-        stack_tokens_accepted("nope")
+        stack_token_probes("nope")
 
 
 def test_values_prefer_the_new_token_then_the_copy_then_the_stand_in():
