@@ -84,6 +84,12 @@ options:
         description: The content is a secret (a token, a password), never in the diff, the result or a log.
         type: bool
         default: false
+      validate:
+        description:
+          - For a V(file), a command that checks new content before anything is written, with C(%s) for
+            the path of a temporary copy (as C(ansible.builtin.template)'s C(validate)). Every entry's check
+            runs before any entry is changed, so a failed check changes nothing.
+        type: str
       purge:
         description:
           - For a V(directory), remove what it holds that O(paths) does not list (a credential no longer
@@ -167,6 +173,7 @@ import hashlib
 import os
 import pwd
 import re
+import shlex
 import shutil
 import stat as stat_module
 import tempfile
@@ -192,6 +199,7 @@ ARGUMENT_SPEC = dict(
         mode=dict(type="str"),
         content=dict(type="str"),
         secret=dict(type="bool", default=False),
+        validate=dict(type="str"),
         purge=dict(type="bool", default=False),
     )),
     stat=dict(type="list", elements="path", default=[]),
@@ -228,6 +236,31 @@ def check_paths(entries):
             raise InvalidInput("%s.content: only a file has content (state is %s)" % (where, state))
         if entry.get("purge") and state != "directory":
             raise InvalidInput("%s.purge: only a directory can be purged" % where)
+        if entry.get("validate") is not None and (state != "file" or "%s" not in entry["validate"]):
+            raise InvalidInput("%s.validate: needs a file and %%s (the path of the copy to check) in the command"
+                               % where)
+
+
+def validate_all(module, entries):
+    """Check the new content of every entry that has a check, before anything is written."""
+    for index, entry in enumerate(entries):
+        if not entry.get("validate"):
+            continue
+        path = entry["path"]
+        data = entry["content"].encode("utf-8")
+        if os.path.isfile(path) and read(path) == data:
+            continue
+        fd, tmp = tempfile.mkstemp(prefix=".host_layout.")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            argv = [arg.replace("%s", tmp) for arg in shlex.split(entry["validate"])]
+            rc, out, err = module.run_command(argv)
+        finally:
+            os.unlink(tmp)
+        if rc != 0:
+            raise OperationFailed("paths[%d] (%s): the new content failed its check (%s, rc %d): %s. Nothing was "
+                                  "changed." % (index, path, argv[0], rc, (err or out).strip()))
 
 
 def run(argv, module):
@@ -468,6 +501,8 @@ def ensure(module, _client):
     packages = installed_packages(module, params["packages"])
     units = unit_states(module, params["units"])
     changed, diffs = [], []
+    if not module.check_mode:
+        validate_all(module, entries)
     ensure_user(module, params["user"], changed)
     for index, entry in enumerate(entries):
         ensure_entry(module, index, entry, changed, diffs)

@@ -166,3 +166,22 @@ def test_packages_pending_accepts_any_revision_of_the_pinned_version():
     assert packages_pending(packages, {"influxdb2": "2.7.12-1", "influxdb2-cli": None}) == [
         "influxdb2=2.9.1-*", "influxdb2-cli=2.7.5-*"]
     assert packages_pending(packages, {"influxdb2": "2.9.10-1", "influxdb2-cli": "2.7.5"}) == ["influxdb2=2.9.1-*"]
+
+
+def test_validate_runs_before_anything_is_written(tmp_path, capsys):
+    first, checked = tmp_path / "first", tmp_path / "checked.conf"
+    paths = [entry(first, content="a\n"),
+             entry(checked, content="bad\n", validate="grep -q good %s")]
+    result = run(capsys, paths=paths)
+    assert result["failed"] is True and "paths[1]" in result["msg"] and "Nothing was changed" in result["msg"]
+    assert not first.exists() and not checked.exists()
+    paths[1]["content"] = "good\n"
+    assert run(capsys, paths=paths)["changed"] is True and checked.read_text() == "good\n"
+    # Unchanged content is not checked again (a check that would now fail is not run).
+    paths[1]["validate"] = "false %s"
+    assert run(capsys, paths=paths)["changed"] is False
+
+
+def test_validate_needs_a_file_and_the_placeholder(tmp_path, capsys):
+    result = run(capsys, paths=[entry(tmp_path / "x", content="a", validate="true")])
+    assert result["failed"] is True and result["msg"].startswith("paths[0].validate")
