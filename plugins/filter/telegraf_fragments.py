@@ -13,6 +13,7 @@ See ``telegraf_fragments.yml`` for the options and the result.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+import hashlib
 from typing import Any
 
 from ansible.errors import AnsibleFilterError
@@ -92,8 +93,32 @@ def telegraf_fragments(config: Any, found: Any, config_path: str, fragment_dir: 
     }
 
 
+def telegraf_fragments_installed(fragments: Any, found: Any, rendered: Any, owner: str = "root",
+                                 group: str = "telegraf", mode: str = "0640") -> bool:
+    """Whether every file the role writes is installed with the content just rendered (sha1), the owner,
+    group and mode it gets, and nothing of the role's is stale: then the render, the check of the
+    candidates and the install would change nothing."""
+    if not isinstance(fragments, Mapping) or not isinstance(rendered, Mapping):
+        raise _fail("fragments", "must be the telegraf_fragments result and the rendered content of each dest")
+    if not isinstance(found, Sequence) or not all(isinstance(entry, Mapping) for entry in found):
+        raise _fail("found", "must be the files of ansible.builtin.find with get_checksum: true")
+    by_path = {entry.get("path"): entry for entry in found}
+    if fragments.get("stale"):
+        return False
+    for file in fragments.get("files") or []:
+        entry = by_path.get(file["dest"])
+        content = rendered.get(file["dest"])
+        if entry is None or content is None or not entry.get("checksum"):
+            return False
+        if entry["checksum"] != hashlib.sha1(str(content).encode("utf-8")).hexdigest():
+            return False
+        if (entry.get("pw_name"), entry.get("gr_name")) != (owner, group) or entry.get("mode") != mode:
+            return False
+    return True
+
+
 class FilterModule:
     """The telegraf role's bookkeeping of telegraf.conf and its telegraf.d fragments."""
 
     def filters(self) -> dict:
-        return {"telegraf_fragments": telegraf_fragments}
+        return {"telegraf_fragments": telegraf_fragments, "telegraf_fragments_installed": telegraf_fragments_installed}

@@ -131,7 +131,9 @@ def test_paths_and_find_results_give_the_same_plan_and_trailing_slashes_do_not_m
 
 
 def test_the_filter_is_registered():
-    assert FilterModule().filters() == {"telegraf_fragments": telegraf_fragments}
+    filters = FilterModule().filters()
+    assert filters["telegraf_fragments"] is telegraf_fragments and set(filters) == {
+        "telegraf_fragments", "telegraf_fragments_installed"}
 
 
 @pytest.mark.parametrize("config, found, overrides, match", [
@@ -150,3 +152,28 @@ def test_bad_input_names_the_field(config, found, overrides, match):
         telegraf_fragments(CONFIG if config is None else config, found,
                            **{"config_path": CONF, "fragment_dir": DIR, "prefix": PREFIX,
                               "candidate_dir": CANDIDATES, "kinds": KINDS, **overrides})
+
+
+def _found(path, content, mode="0640", owner="root", group="telegraf"):
+    import hashlib
+    return {"path": path, "checksum": hashlib.sha1(content.encode()).hexdigest(), "mode": mode,
+            "pw_name": owner, "gr_name": group}
+
+
+def test_installed_only_when_every_file_matches_and_nothing_is_stale():
+    from ansible_collections.tickstack.influx.plugins.filter.telegraf_fragments import telegraf_fragments_installed
+    fragments = {"files": [{"dest": "/etc/telegraf/telegraf.conf"}, {"dest": "/etc/telegraf/telegraf.d/tickstack-inputs.conf"}],
+                 "stale": []}
+    rendered = {"/etc/telegraf/telegraf.conf": "[agent]\n", "/etc/telegraf/telegraf.d/tickstack-inputs.conf": "[[inputs.cpu]]\n"}
+    found = [_found(path, content) for path, content in rendered.items()]
+    assert telegraf_fragments_installed(fragments, found, rendered) is True
+    assert telegraf_fragments_installed(fragments, found[:1], rendered) is False
+    assert telegraf_fragments_installed(fragments, [found[0], _found(found[1]["path"], "other\n")], rendered) is False
+    assert telegraf_fragments_installed(fragments, [found[0], _found(found[1]["path"], "[[inputs.cpu]]\n", "0644")],
+                                        rendered) is False
+    assert telegraf_fragments_installed(fragments, [found[0], _found(found[1]["path"], "[[inputs.cpu]]\n",
+                                                                     group="root")], rendered) is False
+    assert telegraf_fragments_installed(dict(fragments, stale=["/etc/telegraf/telegraf.d/tickstack-aggregators.conf"]),
+                                        found, rendered) is False
+    with pytest.raises(AnsibleFilterError):
+        telegraf_fragments_installed(fragments, "nope", rendered)

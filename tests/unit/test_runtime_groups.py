@@ -59,11 +59,12 @@ def test_every_module_is_grouped():
 
     Exempt: the documentation of a controller-side action plugin (plugins/action/<name>.py), which
     talks to no service and takes no connection options (stack_plan), and the modules of the roles'
-    install that talk to no InfluxDB or Kapacitor either (repo_signing_key: a package repository's key).
+    install that talk to no InfluxDB or Kapacitor either (repo_signing_key: a package repository's key;
+    host_layout: a service's user and files on the host).
     """
     prefixes = tuple(GROUP_PREFIXES.values())
     actions = {path.stem for path in (REPO / "plugins" / "action").glob("*.py")}
-    no_service = {"repo_signing_key"}
+    no_service = {"repo_signing_key", "host_layout"}
     ungrouped = sorted(path.stem for path in MODULES.glob("*.py")
                        if path.stem != "__init__" and not path.stem.startswith(prefixes)
                        and path.stem not in actions | no_service)
