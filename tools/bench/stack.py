@@ -266,6 +266,13 @@ class Rows(list):
     def __init__(self, path: Path):
         super().__init__()
         self.path = path
+        self.failures: list[str] = []
+
+    def fail(self, section: str, metric: str, exc: Exception) -> None:
+        """A FAILED row (the run goes on with the next measurement; the exit status says it failed)."""
+        self.failures.append(str(exc))
+        print("bench stack: %s" % exc, file=sys.stderr, flush=True)
+        self.append(row(section, "FAILED: " + metric, "-", "", str(exc).splitlines()[0]))
 
     def append(self, item):
         super().append(item)
@@ -300,10 +307,10 @@ def require_idempotent(label: str, result: dict) -> None:
 
 
 def task_windows(records: list[dict]) -> list[tuple[float, float, str]]:
-    """(start, end, key) per task (all its hosts)."""
+    """(start, end, key) per task run (all its hosts): a task of a role included twice runs twice."""
     windows: dict[str, list[float]] = {}
     for record in records:
-        key = "%s\0%s" % (record["path"], record["task"])
+        key = "%s\0%s\0%s" % (record.get("uuid", ""), record["path"], record["task"])
         window = windows.setdefault(key, [record["start"], record["end"]])
         window[0], window[1] = min(window[0], record["start"]), max(window[1], record["end"])
     return [(start, end, key) for key, (start, end) in windows.items()]
@@ -342,7 +349,7 @@ def attribute(requests: list[dict], records: list[dict]) -> tuple[dict, list[dic
             unattributed.append(request)
             continue
         record = min(match, key=lambda r: r["end"] - r["start"])
-        calls[(record["action"], request["host"])]["%s\0%s" % (record["path"], record["task"])].append(request)
+        calls[(record["action"], request["host"])][record.get("uuid") or record["path"]].append(request)
     return calls, unattributed
 
 
@@ -409,7 +416,7 @@ def floor_playbook(path: Path, ok_per_host: dict[str, int]) -> Path:
 
 
 # --- the sections ---------------------------------------------------------------------------------
-def standard_stack(runner: Runner, proxy: Proxy, rows: list[dict], measure: bool) -> dict[str, dict]:
+def standard_stack(runner: Runner, proxy: Proxy, rows: Rows, measure: bool) -> dict[str, dict]:
     start_containers(list(STANDARD))
     hostvars = proxy_vars(proxy)
     inventory = runner.inventory(STANDARD, hostvars)
@@ -420,10 +427,14 @@ def standard_stack(runner: Runner, proxy: Proxy, rows: list[dict], measure: bool
     rows.append(row("stack", "first converge (4 hosts)", round(first["wall"], 1), "s",
                     "forks 5, install method repo; health check %.1f s of it; load %s" % (health_seconds(first["records"]), load)))
     idem = runner.play("stack idempotent converge", CONVERGE, inventory)
-    require_idempotent("stack idempotent converge", idem)
     load = loadavg()
+    try:
+        require_idempotent("stack idempotent converge", idem)
+    except BenchError as exc:
+        rows.fail("stack", "idempotent converge (4 hosts) changed", exc)
+    changed = sum(host.get("changed", 0) for host in idem["recap"].values())
     rows.append(row("stack", "idempotent converge (4 hosts)", round(idem["wall"], 1), "s",
-                    "changed=0; forks 5; load %s" % load))
+                    "changed=%d; forks 5; load %s" % (changed, load)))
     rows.append(row("stack", "health-check tasks in the idempotent run", round(health_seconds(idem["records"]), 1), "s",
                     "roles/stack/tasks/health.yml with its defaults (mostly waiting: the sample interval)"))
     per_host = counts(idem["records"])
@@ -439,7 +450,11 @@ def standard_stack(runner: Runner, proxy: Proxy, rows: list[dict], measure: bool
     rows.extend(http_rows(proxy.since(idem["start"]), idem["records"],
                           {"tickstack_influxdb_api_url", "influxdb_url", "kapacitor_url"}))
     ok_per_host = {host: per_host.get(host, {}).get("ok", 0) for host in STANDARD}
-    floor = runner.play("stack floor", floor_playbook(runner.workdir / "floor.yml", ok_per_host), inventory)
+    try:
+        floor = runner.play("stack floor", floor_playbook(runner.workdir / "floor.yml", ok_per_host), inventory)
+    except (BenchError, subprocess.TimeoutExpired) as exc:
+        rows.fail("stack", "Ansible floor", exc)
+        return hostvars
     rows.append(row("stack", "Ansible floor (same hosts, same gathering, pings)", round(floor["wall"], 1), "s",
                     "ping tasks per host: %s; load %s" % (", ".join("%s %d" % (h.removeprefix("bench-"), n)
                                                                      for h, n in ok_per_host.items()), loadavg())))
@@ -464,7 +479,7 @@ def proxy_vars(proxy: Proxy) -> dict[str, dict]:
     return hostvars
 
 
-def telegraf_scale(runner: Runner, hostvars: dict[str, dict], sizes: list[int], rows: list[dict]) -> None:
+def telegraf_scale(runner: Runner, hostvars: dict[str, dict], sizes: list[int], rows: Rows) -> None:
     remove_containers([h for h, g in STANDARD.items() if g == "telegraf"])
     times: dict[int, tuple[float, float]] = {}
     for size in sizes:
@@ -474,10 +489,15 @@ def telegraf_scale(runner: Runner, hostvars: dict[str, dict], sizes: list[int], 
         keep = {h: v for h, v in hostvars.items() if h in hosts}
         inventory = runner.inventory(hosts, keep)
         forks = max(5, size + 2)
-        first = runner.play("scale %d first converge" % size, CONVERGE, inventory, forks)
-        load_first = loadavg()
-        idem = runner.play("scale %d idempotent converge" % size, CONVERGE, inventory, forks)
-        require_idempotent("scale %d idempotent converge" % size, idem)
+        try:
+            first = runner.play("scale %d first converge" % size, CONVERGE, inventory, forks)
+            load_first = loadavg()
+            idem = runner.play("scale %d idempotent converge" % size, CONVERGE, inventory, forks)
+            require_idempotent("scale %d idempotent converge" % size, idem)
+        except (BenchError, subprocess.TimeoutExpired) as exc:
+            rows.fail("scale", "N=%d" % size, exc)
+            remove_containers(names)
+            continue
         times[size] = (first["wall"], idem["wall"])
         note = ("%d light Telegraf containers (--memory 256m; systemd + telegraf only) + the kept InfluxDB and "
                 "Kapacitor; forks %d" % (size, forks))
@@ -521,7 +541,6 @@ def main() -> int:
     workdir = cache / "bench" / time.strftime("%Y%m%dT%H%M%S")
     workdir.mkdir(parents=True, exist_ok=True)
     rows = Rows(workdir / "rows.json")
-    failed = ""
     log("workdir %s (rows so far: rows.json); removing bench containers of an aborted run" % workdir)
     cleanup()
     runner = Runner(workdir)
@@ -531,9 +550,7 @@ def main() -> int:
         if "scale" in sections and sizes:
             telegraf_scale(runner, hostvars, sizes, rows)
     except (BenchError, subprocess.TimeoutExpired) as exc:
-        failed = str(exc)
-        rows.append(row("stack", "FAILED", "-", "", failed.splitlines()[0]))
-        print("bench stack: %s" % failed, file=sys.stderr)
+        rows.fail("stack", "standard stack", exc)
     finally:
         proxy.close()
         if args.keep:
@@ -545,7 +562,7 @@ def main() -> int:
     else:
         for r in rows:
             print("%-8s %-60s %10s %-10s %s" % (r["section"], r["metric"], r["value"], r["unit"], r["note"]))
-    return 1 if failed else 0
+    return 1 if rows.failures else 0
 
 
 if __name__ == "__main__":

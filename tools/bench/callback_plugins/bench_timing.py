@@ -21,7 +21,7 @@ name: bench_timing
 type: aggregate
 short_description: task timings as JSON for tools/bench/stack.py
 description:
-  - Writes one record per task and host (name, action, path, status, start, end) and the play recap
+  - Writes one record per task run and host (uuid, name, action, path, status, start, end) and the play recap
     to the file named by E(BENCH_TIMING_FILE).
 requirements:
   - enabled in ANSIBLE_CALLBACKS_ENABLED
@@ -61,6 +61,7 @@ class CallbackModule(CallbackBase):
         start = self._started.pop((task._uuid, host), None) or self._task_start.get(task._uuid, end)
         changed = bool(result._result.get("changed", False)) if status == "ok" else False
         self._records.append({
+            "uuid": task._uuid,
             "task": task.get_name(),
             "action": task.action,
             "path": task.get_path() or "",
