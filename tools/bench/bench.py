@@ -9,6 +9,9 @@ Sections (BENCH_ONLY=comma list runs only those; default all):
 A benchmark with --json prints a JSON list of {section, metric, value, unit, note} on stdout; its
 stderr (progress) passes through. The header says when, on what commit and core, on how many CPUs,
 and the load average at the start and the end (the numbers of a busy machine are upper bounds).
+
+``bench.py --rows FILE...`` prints the table of rows already measured instead (stack.py keeps an
+interrupted run's rows in rows.json of its workdir, $TICKSTACK_CACHE/bench/<time>/).
 """
 
 from __future__ import annotations
@@ -94,6 +97,13 @@ def table(rows: list[dict]) -> str:
 
 
 def main() -> int:
+    if sys.argv[1:2] == ["--rows"]:
+        rows = [r for path in sys.argv[2:] for r in json.loads(Path(path).read_text())]
+        print("\n".join(["# tickstack.influx benchmarks (rows of %s)" % ", ".join(sys.argv[2:])]
+                        + ["- " + line for line in header()] + ["- load average now: %s" % loadavg()]))
+        print()
+        print(table(rows))
+        return 0
     only = {s.strip() for s in os.environ.get("BENCH_ONLY", "").split(",") if s.strip()} or set(SECTIONS)
     unknown = only - set(SECTIONS)
     if unknown:
