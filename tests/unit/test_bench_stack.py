@@ -101,6 +101,7 @@ def test_calls_land_on_their_host_and_task_and_repeats_are_counted():
         # The same task on another host at the same time: told apart by the port (host), not the time.
         record("token", "tickstack.influx.influxdb2_token", "bench-telegraf2", 12.5, 14.0),
         record("task", "tickstack.influx.kapacitor_task", "bench-kapacitor", 15.0, 16.0),
+        record("plan", "tickstack.influx.stack_plan", "bench-influxdb", 16.0, 17.0),
     ]
     requests = [
         request("bench-influxdb", 10.5, "/api/v2/buckets?name=a"),
@@ -113,12 +114,13 @@ def test_calls_land_on_their_host_and_task_and_repeats_are_counted():
     ]
     rows = {r["metric"]: r for r in stack.http_rows(requests, records, {"tickstack_influxdb_api_url"})}
     assert rows["tickstack.influx.influxdb2_bucket"]["value"] == 3.0
-    assert "3 calls in 1 task runs (max 3 in one), 1 exact repeats" in rows["tickstack.influx.influxdb2_bucket"]["note"]
+    assert "3 calls in 1 task runs (a loop's items are one run; max 3 in one), 1 exact repeats" in rows["tickstack.influx.influxdb2_bucket"]["note"]
     assert rows["tickstack.influx.influxdb2_token"]["value"] == 1.5
     assert "1 exact repeats; per host: telegraf1 1, telegraf2 2" in rows["tickstack.influx.influxdb2_token"]["note"]
     # kapacitor_task ran in roles/stack/ and made no proxied call: named, with the reason.
     assert rows["tickstack.influx.kapacitor_task"]["value"] == "n/a"
     assert "role vars" in rows["tickstack.influx.kapacitor_task"]["note"]
+    assert rows["tickstack.influx.stack_plan"]["value"] == 0 and "no HTTP" in rows["tickstack.influx.stack_plan"]["note"]
     assert rows["unattributed requests"]["value"] == 1 and "GET /health" in rows["unattributed requests"]["note"]
 
 

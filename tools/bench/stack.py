@@ -51,6 +51,9 @@ STANDARD = {"bench-influxdb": "influxdb", "bench-kapacitor": "kapacitor",
 RUN_FLAGS = ["--cap-add", "SYS_ADMIN", "--security-opt", "seccomp=unconfined", "--cgroupns", "host",
              "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw", "--tmpfs", "/run", "--tmpfs", "/run/lock"]
 HEALTH_TASKS = "roles/stack/tasks/health.yml"
+# Actions of this collection that never call InfluxDB's or Kapacitor's API.
+NO_API = {"tickstack.influx.stack_plan": "an action plugin that computes the plan on the controller: no HTTP",
+          "tickstack.influx.repo_signing_key": "reads the apt repository's key (the mirror), not an API"}
 PLAYBOOK_TIMEOUT = 3600
 
 
@@ -373,7 +376,7 @@ def http_rows(requests: list[dict], records: list[dict], proxied: set[str]) -> l
         per_host = ", ".join("%s %d" % (host.removeprefix("bench-"), sum(len(t) for t in task_lists))
                              for host, task_lists in sorted(hosts.items()))
         rows.append(row("http", action, round(total / len(hosts), 1), "calls/host",
-                        "%d calls in %d task runs (max %d in one), %d exact repeats; per host: %s"
+                        "%d calls in %d task runs (a loop's items are one run; max %d in one), %d exact repeats; per host: %s"
                         % (total, runs, most, repeats, per_host)))
     # Modules of this collection that ran but made no call through the proxy.
     ran = defaultdict(set)
@@ -386,6 +389,9 @@ def http_rows(requests: list[dict], records: list[dict], proxied: set[str]) -> l
             why = ("its url is the stack role's _stack_kapacitor_loopback_url/_stack_kapacitor_api_url (role vars "
                    "and set_fact: an inventory cannot override them, and the same URL is the write relay's "
                    "data path, which must not go through the proxy)")
+        elif action in NO_API:
+            rows.append(row("http", action, 0, "calls/host", "%s (%s)" % (NO_API[action], files)))
+            continue
         elif action.split(".")[-1].startswith("kapacitor"):
             why = "its url is the kapacitor role's _kapacitor_bootstrap_url (role vars: an inventory cannot override it)"
         else:
