@@ -112,9 +112,12 @@ ee: venv gates
 unit: venv
 	@echo "== unit tests"; $(BIN)/pytest -q tests/unit
 
-# Benchmarks print numbers; they are not gates (not in `make test`).
-bench: venv
-	@echo "== benchmarks"; $(PY) tools/bench/tickscript_scan.py
+# Benchmarks print numbers; they are not gates (not in `make test`). tools/bench/bench.py runs each
+# of tools/bench/ and prints one table; the stack's sections start bench-* containers on the
+# tickstack-bench network (hence the prerequisites of molecule). BENCH_ONLY=tickscript,stack,scale,ingest
+# runs only those; BENCH_TELEGRAF_SCALE (default 1,5,20) the Telegraf host counts of scale.
+bench: venv artifacts apt-repo images mirror
+	@echo "== benchmarks"; eval "$$(tools/apt_repo.sh env)"; $(PY) tools/bench/bench.py
 
 smoke: venv artifacts
 	@echo "== smoke test (real binaries)"; $(BIN)/pytest -q tests/smoke
