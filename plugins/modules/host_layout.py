@@ -314,8 +314,8 @@ def ids(entry, where, check_mode):
             if check_mode:
                 found.append(None)
                 continue
-            raise InvalidInput("%s.%s: there is no %s %s on this host" % (where, "owner" if kind == "user" else "group",
-                                                                        kind, name))
+            field = "owner" if kind == "user" else "group"
+            raise InvalidInput("%s.%s: there is no %s %s on this host" % (where, field, kind, name))
         found.append(known.pw_uid if kind == "user" else known.gr_gid)
     return found
 
@@ -410,10 +410,10 @@ def ensure_entry(module, index, entry, changed, diffs):
     elif content_differs:
         diffs.append({"before_header": path, "after_header": path, "before": before, "after": after})
     else:
+        had = ", ".join("%s %s" % (n, oct(h) if n == "mode" else h) for n, h, _w in attrs if n in attrs_differ)
+        wants = ", ".join("%s %s" % (n, entry[n]) for n in attrs_differ)
         diffs.append({"before_header": path, "after_header": path,
-                      "before": "(%s)\n" % ", ".join("%s %s" % (n, oct(h) if n == "mode" else h) for n, h, _w in attrs
-                                                    if n in attrs_differ),
-                      "after": "(%s)\n" % ", ".join("%s %s" % (n, entry[n]) for n in attrs_differ)})
+                      "before": "(%s)\n" % had, "after": "(%s)\n" % wants})
     if module.check_mode:
         return
     if is_dir:

@@ -67,8 +67,8 @@ def test_check_mode_reports_and_writes_nothing(tmp_path, capsys):
     target = tmp_path / "env"
     target.write_text("A=1\n")
     os.chmod(target, 0o644)
-    result = run(capsys, check=True, paths=[entry(target, content="A=2\n", mode="0600"),
-                                             entry(tmp_path / "new", state="directory")])
+    paths = [entry(target, content="A=2\n", mode="0600"), entry(tmp_path / "new", state="directory")]
+    result = run(capsys, check=True, paths=paths)
     assert result["changed"] is True
     assert result["diff"][0]["before"] == "A=1\n" and result["diff"][0]["after"] == "A=2\n"
     assert target.read_text() == "A=1\n" and mode_of(target) == 0o644

@@ -716,7 +716,6 @@ class Bench:
             time.sleep(0.2)
 
 
-
 class Poller(threading.Thread):
     """Samples the outputs' counts every 0.2 s from the start of the feed until settle() is done:
     influxd's written-points counter (its /metrics: a query over the data every 0.2 s would load
