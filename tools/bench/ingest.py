@@ -267,7 +267,7 @@ def allowed_cpus(status_texts: list[str]) -> set[int]:
         if not found:
             raise ValueError("no Cpus_allowed_list in a /proc status text")
         for part in found.group(1).split(","):
-            low, _, high = part.partition("-")
+            low, _dash, high = part.partition("-")
             cpus.update(range(int(low), int(high or low) + 1))
     return cpus
 
@@ -409,7 +409,7 @@ def summary(capacity: list[Run], sustained: list[Run], rate: float, how: str, lo
             pin_note: str = "", cpus: dict[str, str] | None = None) -> list[dict]:
     """The bench rows ({section, metric, value, unit, note}): capacity (bursts), then the sustained runs.
     ``pin_note``: how the processes were placed (placement()); ``cpus``: process -> the CPUs it got."""
-    burst_rows, burst_percent, _ = pair_rows("burst", capacity) if capacity else ([], 0.0, 0)
+    burst_rows, burst_percent, _burst_lost = pair_rows("burst", capacity) if capacity else ([], 0.0, 0)
     rows = [{"metric": "CPU placement", "value": "pinned" if cpus and pin_note.startswith("pinned") else "off",
              "unit": "", "note": pin_note + ("; CPUs each process got: " + ", ".join(
                  f"{name} {cpu}" for name, cpu in cpus.items()) if cpus else "")}] if pin_note or cpus else []
@@ -781,7 +781,7 @@ class Poller(threading.Thread):
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--json", action="store_true", help="a JSON list of bench rows on stdout")
     args = parser.parse_args()
     points = int(os.environ.get("BENCH_INGEST_POINTS", "200000"))
