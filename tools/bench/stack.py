@@ -461,9 +461,9 @@ def standard_stack(runner: Runner, proxy: Proxy, rows: Rows, measure: bool) -> d
     except (BenchError, subprocess.TimeoutExpired) as exc:
         rows.fail("stack", "Ansible floor", exc)
         return hostvars
+    pings = ", ".join("%s %d" % (h.removeprefix("bench-"), n) for h, n in ok_per_host.items())
     rows.append(row("stack", "Ansible floor (same hosts, same gathering, pings)", round(floor["wall"], 1), "s",
-                    "ping tasks per host: %s; load %s" % (", ".join("%s %d" % (h.removeprefix("bench-"), n)
-                                                                     for h, n in ok_per_host.items()), loadavg())))
+                    "ping tasks per host: %s; load %s" % (pings, loadavg())))
     rows.append(row("stack", "idempotent / floor", round(idem["wall"] / floor["wall"], 2), "x", ""))
     return hostvars
 
