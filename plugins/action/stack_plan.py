@@ -139,7 +139,8 @@ class ActionModule(ActionBase):
             result["warnings"] = warnings
         host = to_text(task_vars.get("inventory_hostname", ""))
         plan["host_tokens"] = stack_plan.host_tokens(plan, host)
-        # This host's share of the tasks: its own, and the others absent (a task moved away leaves).
-        plan["kapacitor_tasks"] = stack_plan.host_kapacitor_tasks(plan, host)
+        # A Kapacitor host's share of the tasks: its own, and the others absent (a task moved away leaves).
+        if host in plan["kapacitor_hosts"]:
+            plan["kapacitor_tasks"] = stack_plan.host_kapacitor_tasks(plan, host)
         result.update(plan)
         return result
