@@ -123,6 +123,7 @@ class ActionModule(ActionBase):
             required=args["required"],
             # The remote tokens stay here: the plan (and so the result) only learns whether each is set.
             replications=stack_plan.without_remote_tokens(args["replications"]),
+            groups=groups,
         )
         errors = template_errors + task_errors + plan["errors"]
         if errors:
@@ -138,5 +139,8 @@ class ActionModule(ActionBase):
             result["warnings"] = warnings
         host = to_text(task_vars.get("inventory_hostname", ""))
         plan["host_tokens"] = stack_plan.host_tokens(plan, host)
+        # A Kapacitor host's share of the tasks: its own, and the others absent (a task moved away leaves).
+        if host in plan["kapacitor_hosts"]:
+            plan["kapacitor_tasks"] = stack_plan.host_kapacitor_tasks(plan, host)
         result.update(plan)
         return result

@@ -25,8 +25,16 @@ description:
     C(query()) C(FROM) clauses, C(influxDBOut().database().retentionPolicy()) - plus its C(reads) and
     C(writes). A task whose script names no DBRP and that gives no C(dbrps) gets derived ones - its batch
     queries' sources, or for a stream task O(telegraf_database)/O(telegraf_retention_policy).
-  - Every Kapacitor host may read the buckets the tasks read and write the buckets they write; every
+  - Each present task runs on the Kapacitor hosts of its C(hosts) (inventory names) or C(group) (the Kapacitor
+    hosts of that inventory group), at most one of them; with neither, on every host of O(kapacitor_group). On
+    the other Kapacitor hosts it is removed (RV(kapacitor_tasks) lists it there with C(state=absent)), so a task
+    moved from one host to another leaves the first. Templates and topic handlers are defined on every
+    Kapacitor host.
+  - Each Kapacitor host may read the buckets its own tasks read and write the buckets they write (a host
+    without tasks may only read the organization, as InfluxDB refuses a token without permissions); every
     Telegraf host may write its bucket. Nothing else.
+  - Telegraf writes to the Kapacitor hosts whose stream tasks read what it writes
+    (O(telegraf_database)/O(telegraf_retention_policy)), and to no other (RV(kapacitor_write_targets)).
   - Each token is marked by its description C(tickstack:<stack_name>:<service>:<host>). With
     O(authorizations) (the organization's tokens, for example from M(tickstack.influx.influxdb2_info)) and
     O(tokens) (the plan's RV(tokens)) it returns instead which of this stack's tokens are stale (RV(prune)).
@@ -49,6 +57,9 @@ options:
       - The stack role's C(tickstack_kapacitor_tasks) (the keys of M(tickstack.influx.kapacitor_task) plus
         C(reads), C(writes) and C(script_file)).
       - A present task needs exactly one of C(script), C(script_file) and C(template_id).
+      - A present task may give C(hosts) (a non-empty list of inventory names, each in O(kapacitor_group)) or
+        C(group) (an inventory group with at least one host of O(kapacitor_group)), not both; neither places it
+        on every Kapacitor host. Both are checked against the inventory's groups before anything is written.
       - A C(script_file) is read on the controller and never templated, so Kapacitor's Go templates
         (C({{ .ID }})) reach Kapacitor as written. A relative path is looked up as the C(file) lookup does
         (C(files/) of the role and of the playbook's directory, that directory), then in the directory of
@@ -229,32 +240,50 @@ tasks:
   elements: dict
 kapacitor_tasks:
   description:
-    - The kapacitor role's C(kapacitor_tasks) - the tasks without C(reads)/C(writes), with derived C(dbrps),
-      each C(script_file) read into C(script).
+    - The kapacitor role's C(kapacitor_tasks) - the tasks without C(reads)/C(writes)/C(hosts)/C(group), with
+      derived C(dbrps), each C(script_file) read into C(script).
+    - On a Kapacitor host, this host's share - a task placed on other hosts only as C({id, state=absent}).
   returned: without O(authorizations)
   type: list
   elements: dict
+placement:
+  description: Each present task's id and the Kapacitor hosts it runs on, in O(kapacitor_group)'s order.
+  returned: without O(authorizations)
+  type: dict
+  sample: {cpu_alert: [kapacitor1, kapacitor2], disk_alert: [kapacitor2]}
+kapacitor_write_targets:
+  description:
+    - The Kapacitor hosts Telegraf writes to - those with a stream task (or a task whose type the plan cannot
+      tell) whose DBRPs include O(telegraf_database)/O(telegraf_retention_policy), in O(kapacitor_group)'s order.
+      Empty when no stream task reads Telegraf's points.
+  returned: without O(authorizations)
+  type: list
+  elements: str
+  sample: [kapacitor2]
 kapacitor_templates:
   description: The kapacitor role's C(kapacitor_templates), each C(script_file) read into C(script).
   returned: without O(authorizations)
   type: list
   elements: dict
 read_buckets:
-  description: The buckets Kapacitor reads.
+  description: The buckets Kapacitor reads (all hosts together).
   returned: without O(authorizations)
   type: list
   elements: str
 write_buckets:
-  description: The buckets Kapacitor writes.
+  description: The buckets Kapacitor writes (all hosts together).
   returned: without O(authorizations)
   type: list
   elements: str
 permissions:
-  description: The permissions of every C(kapacitor) and C(telegraf) host, as M(tickstack.influx.influxdb2_token) takes them.
+  description:
+    - The permissions of C(kapacitor) (the union over its hosts) and of every C(telegraf) host, as
+      M(tickstack.influx.influxdb2_token) takes them. Each Kapacitor host's own are in RV(tokens).
   returned: without O(authorizations)
   type: dict
 tokens:
-  description: One C({service, host, description, permissions}) per Kapacitor and Telegraf host.
+  description: One C({service, host, description, permissions}) per Kapacitor and Telegraf host (a Kapacitor host's
+    permissions cover its own tasks).
   returned: without O(authorizations)
   type: list
   elements: dict

@@ -404,7 +404,7 @@ def plan_tasks(tasks: Sequence[Any] | None, templates: Mapping[str, Mapping[str,
             continue
         seen[task_id] = index
         state = task.get("state") or "present"
-        role_task = {k: v for k, v in task.items() if k not in ("reads", "writes")}
+        role_task = {k: v for k, v in task.items() if k not in ("reads", "writes") + PLACEMENT_KEYS}
         role_tasks.append(role_task)
         if state not in ("present", "absent"):
             errors.add(label, "state must be present or absent, got %r." % (state,))
@@ -436,6 +436,107 @@ def _templates_by_id(templates: Sequence[Any] | None) -> dict[str, Mapping[str, 
     return {str(t["id"]): t for t in templates or [] if isinstance(t, Mapping) and t.get("id")}
 
 
+# --- placement ------------------------------------------------------------------------------------
+
+PLACEMENT_KEYS = ("hosts", "group")
+
+
+def _placement(task: Mapping[str, Any], label: str, kapacitor_hosts: Sequence[str],
+               groups: Mapping[str, Sequence[str]], errors: _Errors) -> list[str] | None:
+    """The Kapacitor hosts one present task runs on, in the Kapacitor group's order; None after an error.
+
+    No ``hosts`` and no ``group``: every host of the Kapacitor group. ``hosts``: those inventory names,
+    each a Kapacitor host. ``group``: the Kapacitor hosts of that inventory group (which may hold other
+    hosts too, for example a data centre's), at least one.
+    """
+    given = [key for key in PLACEMENT_KEYS if task.get(key) is not None]
+    if not given:
+        return list(kapacitor_hosts)
+    if len(given) > 1:
+        errors.add(label, "gives both hosts and group; place it with one of them (or neither, for every host of "
+                   "tickstack_kapacitor_group).")
+        return None
+    known_hosts = set(groups.get("all") or []) | set(kapacitor_hosts)
+    if given[0] == "hosts":
+        hosts = task["hosts"]
+        if isinstance(hosts, str) or not isinstance(hosts, Sequence) \
+                or not all(isinstance(h, str) and h.strip() for h in hosts):
+            errors.add(label, "hosts must be a list of inventory names of Kapacitor hosts, got %r." % (hosts,))
+            return None
+        if not hosts:
+            errors.add(label, "hosts is empty, so the task would run nowhere; list its Kapacitor hosts, or remove "
+                       "hosts to run it on every host of tickstack_kapacitor_group (or set state: absent).")
+            return None
+        unknown = [h for h in hosts if h not in known_hosts]
+        outside = [h for h in hosts if h in known_hosts and h not in kapacitor_hosts]
+        if unknown:
+            errors.add(label, "hosts names %s, not in the inventory; use inventory names of Kapacitor hosts (%s)."
+                       % (", ".join(unknown), ", ".join(kapacitor_hosts) or "none"))
+        if outside:
+            errors.add(label, "hosts names %s, not in tickstack_kapacitor_group (%s); add %s to the Kapacitor group "
+                       "or place the task on its hosts." % (", ".join(outside), ", ".join(kapacitor_hosts) or "none",
+                                                            "it" if len(outside) == 1 else "them"))
+        if unknown or outside:
+            return None
+        return [h for h in kapacitor_hosts if h in set(hosts)]
+    group = task["group"]
+    if not isinstance(group, str) or not group.strip():
+        errors.add(label, "group must be the name of an inventory group, got %r." % (group,))
+        return None
+    if group not in groups:
+        errors.add(label, "group %s is not an inventory group (groups: %s); name an existing group, or use hosts."
+                   % (group, ", ".join(sorted(g for g in groups if g not in ("all", "ungrouped"))) or "none"))
+        return None
+    members = set(groups[group] or [])
+    hosts = [h for h in kapacitor_hosts if h in members]
+    if not hosts:
+        errors.add(label, "group %s has no host of tickstack_kapacitor_group (%s), so the task would run nowhere; "
+                   "add Kapacitor hosts to the group, or name another group." % (group, ", ".join(kapacitor_hosts)
+                                                                                 or "none"))
+        return None
+    return hosts
+
+
+def place_tasks(tasks: Sequence[Any] | None, kapacitor_hosts: Sequence[str],
+                groups: Mapping[str, Sequence[str]] | None, errors: _Errors) -> dict[str, list[str]]:
+    """Task id -> the Kapacitor hosts it runs on, for every present task (absent ones go from every host)."""
+    placed: dict[str, list[str]] = {}
+    for task in tasks or []:
+        if not isinstance(task, Mapping) or not str(task.get("id") or "").strip() or str(task["id"]) in placed:
+            continue  # plan_tasks names it
+        if (task.get("state") or "present") != "present":
+            continue
+        label = "Kapacitor task '%s'" % task["id"]
+        hosts = _placement(task, label, kapacitor_hosts, groups or {}, errors)
+        if hosts is not None:
+            placed[str(task["id"])] = hosts
+    return placed
+
+
+def host_kapacitor_tasks(plan: Mapping[str, Any], host: str) -> list[dict[str, Any]]:
+    """The kapacitor role's kapacitor_tasks on one host: its tasks as planned, the others placed elsewhere absent.
+
+    A task placed elsewhere is removed here (Kapacitor returns 404 for a task it never had, so it costs
+    nothing), which is how a task moved from one host to another leaves the first.
+    """
+    placement = plan["placement"]
+    return [task if (task.get("state") or "present") != "present" or host in placement.get(str(task["id"]), [])
+            else {"id": task["id"], "state": "absent"}
+            for task in plan["kapacitor_tasks"]]
+
+
+def stream_hosts(planned: Sequence[Mapping[str, Any]], placement: Mapping[str, Sequence[str]],
+                 kapacitor_hosts: Sequence[str], telegraf_dbrp: Pair) -> list[str]:
+    """The Kapacitor hosts that run a stream task reading what Telegraf writes: where Telegraf sends points.
+
+    A task whose type the plan cannot tell (a template it cannot read) counts as a stream task: a
+    Kapacitor host that gets points it does not use costs less than a stream task that gets none.
+    """
+    wanted = {h for t in planned if t["type"] != "batch" and _pair_dict(telegraf_dbrp) in t["dbrps"]
+              for h in placement.get(t["id"], [])}
+    return [h for h in kapacitor_hosts if h in wanted]
+
+
 # --- permissions and tokens -----------------------------------------------------------------------
 
 def _bucket_permissions(action: str, names: Iterable[str]) -> list[dict[str, Any]]:
@@ -456,9 +557,13 @@ def build_plan(*, databases: Sequence[Any] | None = None, kapacitor_tasks: Seque
                kapacitor_templates: Sequence[Any] | None = None, telegraf_database: str = "telegraf",
                telegraf_retention_policy: str = "autogen", kapacitor_hosts: Sequence[str] | None = None,
                telegraf_hosts: Sequence[str] | None = None, org: str = "", stack_name: str = DEFAULT_STACK_NAME,
-               required: Mapping[str, Any] | None = None, replications: Sequence[Any] | None = None
-               ) -> dict[str, Any]:
-    """Everything the stack role acts on, and every model error (``errors``, empty when it can act)."""
+               required: Mapping[str, Any] | None = None, replications: Sequence[Any] | None = None,
+               groups: Mapping[str, Sequence[str]] | None = None) -> dict[str, Any]:
+    """Everything the stack role acts on, and every model error (``errors``, empty when it can act).
+
+    ``groups`` are the inventory's groups (name -> hosts, with ``all``), for the tasks' ``hosts`` and
+    ``group``; without them only the Kapacitor hosts are known.
+    """
     errors = _Errors(required_errors(required))
     errors.extend(stack_name_errors(stack_name))
     kapacitor_hosts = _hosts(kapacitor_hosts)
@@ -478,18 +583,26 @@ def build_plan(*, databases: Sequence[Any] | None = None, kapacitor_tasks: Seque
 
     planned, role_tasks = plan_tasks(kapacitor_tasks, _templates_by_id(kapacitor_templates), defaults, known,
                                      telegraf_dbrp, errors)
-    read_buckets = sorted({known[(p["db"], p["rp"])] for t in planned for p in t["reads"]
-                           if (p["db"], p["rp"]) in known})
-    write_buckets = sorted({known[(p["db"], p["rp"])] for t in planned for p in t["writes"]
-                            if (p["db"], p["rp"]) in known})
+    placement = place_tasks(kapacitor_tasks, kapacitor_hosts, groups, errors)
+
+    def used_buckets(key: str, tasks: Iterable[Mapping[str, Any]]) -> list[str]:
+        return sorted({known[(p["db"], p["rp"])] for t in tasks for p in t[key] if (p["db"], p["rp"]) in known})
+
+    read_buckets, write_buckets = used_buckets("reads", planned), used_buckets("writes", planned)
     permissions = {
         "kapacitor": kapacitor_permissions(read_buckets, write_buckets, org),
         "telegraf": _bucket_permissions("write", [telegraf_bucket]) if telegraf_bucket else [],
     }
+    # Each Kapacitor host's token covers the tasks placed on it, no more.
+    host_permissions = {"kapacitor": {}, "telegraf": {host: permissions["telegraf"] for host in telegraf_hosts}}
+    for host in kapacitor_hosts:
+        mine = [t for t in planned if host in placement.get(t["id"], [])]
+        host_permissions["kapacitor"][host] = kapacitor_permissions(used_buckets("reads", mine),
+                                                                    used_buckets("writes", mine), org)
     remotes, replication_items = plan_replications(replications, [b["bucket"] for b in bucket_items], stack_name,
                                                    errors)
     tokens = [{"service": service, "host": host, "description": token_description(stack_name, service, host),
-               "permissions": permissions[service]}
+               "permissions": host_permissions[service][host]}
               for service, hosts in (("kapacitor", kapacitor_hosts), ("telegraf", telegraf_hosts)) for host in hosts]
     return {
         "errors": list(errors),
@@ -502,6 +615,8 @@ def build_plan(*, databases: Sequence[Any] | None = None, kapacitor_tasks: Seque
         "telegraf_bucket": telegraf_bucket,
         "tasks": planned,
         "kapacitor_tasks": role_tasks,
+        "placement": placement,
+        "kapacitor_write_targets": stream_hosts(planned, placement, kapacitor_hosts, telegraf_dbrp),
         "kapacitor_templates": list(kapacitor_templates or []),
         "read_buckets": read_buckets,
         "write_buckets": write_buckets,

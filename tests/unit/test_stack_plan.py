@@ -496,3 +496,115 @@ def test_every_script_file_error_is_listed_at_once():
                                        "task", "tickstack_kapacitor_tasks", reader({}))
     assert len(errs) == 2 and "'a'" in errs[0] and "'b'" in errs[1]
     assert tasks[2] == "bad"
+
+
+# --- placement, per-host tokens, Telegraf's routing -----------------------------------------------
+
+GROUPS = {"all": ["i1", "k1", "k2", "k3", "t1", "t2"], "ungrouped": [], "influxdb": ["i1"],
+          "kapacitor": ["k1", "k2", "k3"], "telegraf": ["t1", "t2"], "dc1": ["i1", "k1", "t1"], "dc2": ["k2", "k3"],
+          "web": ["t1", "t2"]}
+STREAM_TO = """
+dbrp "telegraf"."autogen"
+stream
+    |from()
+        .measurement('cpu')
+    |influxDBOut()
+        .database('%s')
+        .retentionPolicy('autogen')
+"""
+BATCH_FROM = """
+batch
+    |query('SELECT mean(usage) FROM "%s"."autogen"."cpu"')
+        .period(1m)
+        .every(1m)
+    |influxDBOut()
+        .database('out')
+        .retentionPolicy('autogen')
+"""
+PLACED_DATABASES = [{"database": "telegraf"}, {"database": "a"}, {"database": "b"}, {"database": "out"}]
+
+
+def placed(tasks, **kwargs):
+    kwargs.setdefault("databases", PLACED_DATABASES)
+    kwargs.setdefault("kapacitor_hosts", GROUPS["kapacitor"])
+    kwargs.setdefault("groups", GROUPS)
+    return ok(kapacitor_tasks=tasks, **kwargs)
+
+
+def test_without_placement_every_task_runs_on_every_kapacitor_host():
+    result = placed([{"id": "s", "script": STREAM_TO % "a"}])
+    assert result["placement"] == {"s": ["k1", "k2", "k3"]}
+    for host in ("k1", "k2", "k3"):
+        assert sp.host_kapacitor_tasks(result, host) == [{"id": "s", "script": STREAM_TO % "a"}]
+
+
+def test_hosts_and_group_place_a_task_in_the_kapacitor_groups_order():
+    result = placed([{"id": "s", "script": STREAM_TO % "a", "hosts": ["k3", "k1"]},
+                     {"id": "b", "script": BATCH_FROM % "b", "group": "dc2"},
+                     {"id": "c", "script": STREAM_TO % "out", "group": "dc1"}])
+    assert result["placement"] == {"s": ["k1", "k3"], "b": ["k2", "k3"], "c": ["k1"]}
+
+
+def test_a_task_placed_elsewhere_is_removed_from_the_host_and_placement_keys_never_reach_kapacitor():
+    result = placed([{"id": "s", "script": STREAM_TO % "a", "hosts": ["k2"], "status": "enabled"},
+                     {"id": "gone", "state": "absent", "hosts": ["k1"]}])
+    assert sp.host_kapacitor_tasks(result, "k2") == [{"id": "s", "script": STREAM_TO % "a", "status": "enabled"},
+                                                      {"id": "gone", "state": "absent"}]
+    assert sp.host_kapacitor_tasks(result, "k1") == [{"id": "s", "state": "absent"}, {"id": "gone", "state": "absent"}]
+
+
+@pytest.mark.parametrize("task, expected", [
+    ({"hosts": ["k1"], "group": "dc2"}, "Kapacitor task 's': gives both hosts and group"),
+    ({"hosts": ["nope"]}, "Kapacitor task 's': hosts names nope, not in the inventory; use inventory names of "
+                          "Kapacitor hosts (k1, k2, k3)"),
+    ({"hosts": ["t1", "k1"]}, "Kapacitor task 's': hosts names t1, not in tickstack_kapacitor_group (k1, k2, k3)"),
+    ({"hosts": []}, "Kapacitor task 's': hosts is empty, so the task would run nowhere"),
+    ({"hosts": "k1"}, "Kapacitor task 's': hosts must be a list of inventory names of Kapacitor hosts, got 'k1'"),
+    ({"group": "nope"}, "Kapacitor task 's': group nope is not an inventory group (groups: dc1, dc2, influxdb, "
+                        "kapacitor, telegraf, web)"),
+    ({"group": "web"}, "Kapacitor task 's': group web has no host of tickstack_kapacitor_group (k1, k2, k3), so the "
+                       "task would run nowhere"),
+    ({"group": ""}, "Kapacitor task 's': group must be the name of an inventory group, got ''"),
+])
+def test_error_bad_placement_names_the_task_and_the_field(task, expected):
+    text = errors(kapacitor_tasks=[dict(task, id="s", script=STREAM_TO % "a")], databases=PLACED_DATABASES,
+                  kapacitor_hosts=GROUPS["kapacitor"], groups=GROUPS)
+    assert expected in text
+
+
+def test_each_kapacitor_token_covers_the_buckets_of_its_own_tasks_only():
+    result = placed([{"id": "s", "script": STREAM_TO % "a", "hosts": ["k1"]},
+                     {"id": "b", "script": BATCH_FROM % "b", "hosts": ["k2"]}])
+    assert sp.host_tokens(result, "k1")["kapacitor"]["permissions"] == [
+        {"action": "write", "resource": {"type": "buckets", "name": "a"}}]
+    assert sp.host_tokens(result, "k2")["kapacitor"]["permissions"] == [
+        {"action": "read", "resource": {"type": "buckets", "name": "b"}},
+        {"action": "write", "resource": {"type": "buckets", "name": "out"}}]
+    # A host without tasks gets the least a token can hold: read its organization.
+    assert sp.host_tokens(result, "k3")["kapacitor"]["permissions"] == [
+        {"action": "read", "resource": {"type": "orgs", "name": "acme"}}]
+    # The stack's union stays what every task needs.
+    assert result["read_buckets"] == ["b"] and result["write_buckets"] == ["a", "out"]
+
+
+def test_telegraf_writes_to_the_hosts_of_stream_tasks_that_read_its_points_only():
+    result = placed([{"id": "s1", "script": STREAM_TO % "a", "hosts": ["k3"]},
+                     {"id": "s2", "script": STREAM_TO % "b", "group": "dc1"},
+                     # batch only: no points from Telegraf for k2
+                     {"id": "b", "script": BATCH_FROM % "telegraf", "hosts": ["k2"]},
+                     # a stream task on another database: not Telegraf's points
+                     {"id": "other", "script": 'dbrp "a"."autogen"\nstream\n    |from()\n', "hosts": ["k2"]}])
+    assert result["kapacitor_write_targets"] == ["k1", "k3"]
+
+
+def test_a_stream_task_without_dbrp_reads_what_telegraf_writes_and_no_stream_task_means_no_target():
+    assert placed([{"id": "s", "script": "stream\n    |from()\n        .measurement('cpu')\n",
+                    "hosts": ["k2"]}])["kapacitor_write_targets"] == ["k2"]
+    assert placed([{"id": "b", "script": BATCH_FROM % "telegraf"}])["kapacitor_write_targets"] == []
+    assert placed([])["kapacitor_write_targets"] == []
+
+
+def test_a_task_whose_type_the_plan_cannot_tell_counts_as_a_stream_task():
+    result = placed([{"id": "t", "template_id": "elsewhere", "dbrps": [{"db": "telegraf"}],
+                      "reads": [], "hosts": ["k2"]}])
+    assert result["kapacitor_write_targets"] == ["k2"]

@@ -129,3 +129,57 @@ def test_both_script_and_script_file_stop_the_play_naming_the_task(project, coll
     assert "Kapacitor task 'from_inventory_files' (tickstack_kapacitor_tasks[1]): cannot read its script_file " \
            "nowhere.tick: not found" in output
     assert not (project / "out.json").exists()
+
+
+PLACEMENT_PLAYBOOK = """
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: The plan
+      tickstack.influx.stack_plan:
+        databases: [{database: telegraf}, {database: a}]
+        kapacitor_tasks:
+          - id: on_k2
+            group: dc2
+            script: |
+              dbrp "telegraf"."autogen"
+              stream
+                  |from()
+                      .measurement('cpu')
+                  |influxDBOut()
+                      .database('a')
+                      .retentionPolicy('autogen')
+      register: plan
+
+    - name: This host's share
+      ansible.builtin.copy:
+        content: "{{ {'tasks': plan['kapacitor_tasks'], 'tokens': plan['host_tokens'],
+                      'targets': plan['kapacitor_write_targets']} | to_json }}"
+        dest: "{{ out }}/{{ inventory_hostname }}.json"
+        mode: "0600"
+"""
+
+
+def test_each_host_gets_its_share_of_the_tasks_its_token_and_the_write_targets(project, collections_path):
+    local = "ansible_connection: local, ansible_python_interpreter: %s" % sys.executable
+    (project / "inventory" / "hosts.yml").write_text(
+        "all:\n  children:\n    kapacitor:\n      hosts:\n        k1: {%s}\n        k2: {%s}\n"
+        "    dc2:\n      hosts:\n        k2: {}\n    telegraf:\n      hosts:\n        t1: {%s}\n" % (local, local, local))
+    (project / "play" / "site.yml").write_text(PLACEMENT_PLAYBOOK)
+    (project / "out").mkdir()
+    env = {**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(collections_path), "ANSIBLE_NOCOLOR": "1",
+           "ANSIBLE_LOCAL_TEMP": str(project / "tmp"), "ANSIBLE_RETRY_FILES_ENABLED": "0"}
+    argv = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(project / "inventory" / "hosts.yml"),
+            str(project / "play" / "site.yml"), "-e", json.dumps({"out": str(project / "out")})]
+    proc = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=project, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    share = {host: json.loads((project / "out" / ("%s.json" % host)).read_text()) for host in ("k1", "k2", "t1")}
+    assert share["k1"]["tasks"] == [{"id": "on_k2", "state": "absent"}]
+    assert [t["id"] for t in share["k2"]["tasks"]] == ["on_k2"] and "group" not in share["k2"]["tasks"][0]
+    assert share["k1"]["tokens"]["kapacitor"]["permissions"] == [
+        {"action": "read", "resource": {"type": "orgs", "name": ""}}]
+    assert share["k2"]["tokens"]["kapacitor"]["permissions"] == [
+        {"action": "write", "resource": {"type": "buckets", "name": "a"}}]
+    assert share["k2"]["tokens"]["kapacitor"]["description"] == "tickstack:tickstack:kapacitor:k2"
+    assert share["t1"]["targets"] == ["k2"] and share["t1"]["tokens"]["telegraf"]["permissions"] == [
+        {"action": "write", "resource": {"type": "buckets", "name": "telegraf"}}]
