@@ -730,13 +730,7 @@ class InfluxDB2Client(object):
     def list_authorizations(self, org_id=None, user_id=None):
         """Authorizations (of the org: an ID or an :class:`OrgRef`, whose ID they teach it)."""
         query = dict(_org_scope(org_id) if org_id else {}, userID=user_id)
-        try:
-            found = self.http.items("/api/v2/authorizations", "authorizations", query=query)
-        except NotFound:
-            if isinstance(org_id, OrgRef):
-                org_id.confirm()  # the clear message of a missing organization
-            raise
-        return org_id.learn(found) if isinstance(org_id, OrgRef) else found
+        return self._org_items("/api/v2/authorizations", "authorizations", org_id, query)
 
     def create_authorization(self, org_id, description, permissions, status="active", user_id=None):
         body = {"orgID": org_id, "description": description, "permissions": permissions, "status": status}
@@ -888,11 +882,16 @@ class InfluxDB2Client(object):
         """Physical and virtual mappings (2.x lists a ``virtual: true`` one for every bucket); ``org_id``
         is an ID or an :class:`OrgRef` (which learns its ID from them)."""
         query = dict(_org_scope(org_id), db=database, rp=retention_policy, bucketID=bucket_id)
+        return self._org_items("/api/v2/dbrps", "content", org_id, query)
+
+    def _org_items(self, path, key, org_id, query):
+        """A list scoped by ``org_id`` (an ID or an :class:`OrgRef`, which learns its ID from the items);
+        a 404 from an organization that does not exist gets that organization's clear message."""
         try:
-            found = self.http.items("/api/v2/dbrps", "content", query=query)
+            found = self.http.items(path, key, query=query)
         except NotFound:
             if isinstance(org_id, OrgRef):
-                org_id.confirm()  # the clear message of a missing organization
+                org_id.confirm()
             raise
         return org_id.learn(found) if isinstance(org_id, OrgRef) else found
 
