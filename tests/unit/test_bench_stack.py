@@ -156,3 +156,11 @@ def test_bench_table_and_scan_lines():
     text = bench.table([bench.row("stack", "a|b", 1.5, "s", "note")])
     assert text.splitlines() == ["| section | metric | value | unit | note |", "|---|---|---:|---|---|",
                                  "| stack | a\\|b | 1.5 | s | note |"]
+
+
+def test_bench_reads_an_indented_json_list_and_a_last_json_line():
+    bench = load("bench")
+    rows = [{"section": "ingest", "metric": "m", "value": 1, "unit": "s", "note": ""}]
+    assert bench.parse_rows(json.dumps(rows, indent=2)) == rows
+    assert bench.parse_rows("progress\nmore progress\n" + json.dumps(rows)) == rows
+    assert bench.parse_rows("") == []

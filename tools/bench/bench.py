@@ -59,10 +59,22 @@ def tickscript() -> list[dict]:
     return rows
 
 
+def parse_rows(out: str) -> list[dict]:
+    """The rows a section printed: its whole output as one JSON list (ingest.py indents it), else its
+    last line (stack.py prints progress first)."""
+    text = out.strip()
+    if not text:
+        return []
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return json.loads(text.splitlines()[-1])
+
+
 def json_rows(section: str, args: list[str]) -> list[dict]:
     rc, out = run(args)
     try:
-        rows = json.loads(out.strip().splitlines()[-1]) if out.strip() else []
+        rows = parse_rows(out)
     except (json.JSONDecodeError, IndexError):
         rows = []
         out_tail = " / ".join(out.splitlines()[-3:])
