@@ -4,7 +4,8 @@
 
 ``archives_pending``: the release archives whose marker is missing or records another tarball, or whose
 main file is gone. ``packages_pending``: the pinned packages not installed at their version, as apt
-names (``influxdb2=2.9.1-*``). See ``archives_pending.yml`` and ``packages_pending.yml``.
+names (``influxdb2=2.9.1-*``). ``files_differ``: the files that are missing or differ from what is wanted
+(content, mode, owner). See ``archives_pending.yml``, ``packages_pending.yml`` and ``files_differ.yml``.
 """
 
 from __future__ import annotations
@@ -52,9 +53,30 @@ def packages_pending(packages: Any, installed: Any) -> list:
             pending.append("%s=%s-*" % (name, version))
     return pending
 
+def files_differ(stat: Any, wanted: Any) -> list:
+    """The paths of ``wanted`` ({path: {content, mode, uid, gid}}, each key optional) that host_layout's
+    ``stat`` reports missing, not a regular file, or with another content, mode or owner."""
+    if not isinstance(stat, dict) or not isinstance(wanted, dict):
+        raise AnsibleFilterError("files_differ: expected host_layout's stat and a dict of the wanted files")
+    differ = []
+    for path, want in wanted.items():
+        have = stat.get(path)
+        if not isinstance(have, dict) or not isinstance(want, dict):
+            raise AnsibleFilterError("files_differ: nothing known of %s (is it in host_layout's stat?)" % path)
+        same = have.get("exists") and not have.get("isdir") and have.get("checksum")
+        if same and "content" in want:
+            same = have["checksum"] == hashlib.sha1(str(want["content"]).encode("utf-8")).hexdigest()
+        for key in ("mode", "uid", "gid"):
+            if same and key in want:
+                same = str(have.get(key)) == str(want[key])
+        if not same:
+            differ.append(path)
+    return sorted(differ)
+
 
 class FilterModule:
     """Install state filters."""
 
     def filters(self) -> dict[str, Any]:
-        return {"archives_pending": archives_pending, "packages_pending": packages_pending}
+        return {"archives_pending": archives_pending, "files_differ": files_differ,
+                "packages_pending": packages_pending}

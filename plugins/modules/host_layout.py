@@ -152,10 +152,19 @@ changed_paths:
   elements: str
   sample: [/etc/default/kapacitor]
 stat:
-  description: For each path of O(stat), whether it exists, whether it is a directory, and a file's sha1.
+  description:
+    - For each path of O(stat), whether it exists, whether it is a directory, a file's sha1, its mode
+      (four octal digits) and the numeric ID of its owner and group (null when it does not exist).
   returned: always
   type: dict
-  sample: {/var/lib/tickstack/archives/kapacitor.archive: {exists: true, isdir: false, checksum: 3f786850e387550fdab836ed7e6dc881de23001b}}
+  sample:
+    /var/lib/tickstack/archives/kapacitor.archive:
+      exists: true
+      isdir: false
+      checksum: 3f786850e387550fdab836ed7e6dc881de23001b
+      mode: "0644"
+      uid: 0
+      gid: 0
 packages:
   description: For each name of O(packages), its installed version, or null when it is not installed.
   returned: always
@@ -451,12 +460,13 @@ def stat_of(path):
     try:
         current = os.stat(path)
     except (FileNotFoundError, NotADirectoryError):
-        return {"exists": False, "isdir": False, "checksum": None}
+        return {"exists": False, "isdir": False, "checksum": None, "mode": None, "uid": None, "gid": None}
     isdir = stat_module.S_ISDIR(current.st_mode)
     checksum = None
     if stat_module.S_ISREG(current.st_mode):
         checksum = hashlib.sha1(read(path)).hexdigest()
-    return {"exists": True, "isdir": isdir, "checksum": checksum}
+    return {"exists": True, "isdir": isdir, "checksum": checksum, "mode": "%04o" % stat_module.S_IMODE(current.st_mode),
+            "uid": current.st_uid, "gid": current.st_gid}
 
 
 def installed_packages(module, names):

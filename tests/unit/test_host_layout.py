@@ -21,7 +21,7 @@ from module_args import patch_module_args  # noqa: E402
 
 from ansible.errors import AnsibleFilterError  # noqa: E402
 from ansible_collections.tickstack.influx.plugins.filter.install_state import (  # noqa: E402
-    archives_pending, marker_content, packages_pending)
+    archives_pending, files_differ, marker_content, packages_pending)
 from ansible_collections.tickstack.influx.plugins.modules import host_layout  # noqa: E402
 
 OWNER = pwd.getpwuid(os.getuid()).pw_name
@@ -105,10 +105,12 @@ def test_stat_and_packages_read_before_changes(tmp_path, capsys):
     marker = tmp_path / "m.archive"
     result = run(capsys, stat=[str(marker)], paths=[entry(marker, content="abc\n", mode="0644")],
                  packages=["surely-not-a-package-name"])
-    assert result["stat"][str(marker)] == {"exists": False, "isdir": False, "checksum": None}
+    assert result["stat"][str(marker)] == {"exists": False, "isdir": False, "checksum": None, "mode": None,
+                                           "uid": None, "gid": None}
     assert result["packages"] == {"surely-not-a-package-name": None}
     again = run(capsys, stat=[str(marker)])
-    assert again["stat"][str(marker)]["checksum"] == hashlib.sha1(b"abc\n").hexdigest()
+    assert again["stat"][str(marker)] == {"exists": True, "isdir": False, "checksum": hashlib.sha1(b"abc\n").hexdigest(),
+                                          "mode": "0644", "uid": os.getuid(), "gid": os.getgid()}
 
 
 @pytest.mark.parametrize("bad, field", [
@@ -166,6 +168,24 @@ def test_packages_pending_accepts_any_revision_of_the_pinned_version():
     assert packages_pending(packages, {"influxdb2": "2.7.12-1", "influxdb2-cli": None}) == [
         "influxdb2=2.9.1-*", "influxdb2-cli=2.7.5-*"]
     assert packages_pending(packages, {"influxdb2": "2.9.10-1", "influxdb2-cli": "2.7.5"}) == ["influxdb2=2.9.1-*"]
+
+
+def test_files_differ_compares_only_what_is_wanted(tmp_path, capsys):
+    right, loose, gone = tmp_path / "right", tmp_path / "loose", tmp_path / "gone"
+    right.write_text("deb\n")
+    loose.write_text("deb\n")
+    os.chmod(right, 0o644)
+    os.chmod(loose, 0o666)
+    seen = run(capsys, stat=[str(right), str(loose), str(gone), str(tmp_path)])["stat"]
+    uid = os.getuid()
+    assert files_differ(seen, {str(right): {"content": "deb\n", "mode": "0644", "uid": uid}}) == []
+    assert files_differ(seen, {str(right): {"content": "other\n"}}) == [str(right)]
+    assert files_differ(seen, {str(right): {"uid": uid + 1}}) == [str(right)]
+    assert files_differ(seen, {str(loose): {"content": "deb\n"}}) == []
+    assert files_differ(seen, {str(loose): {"mode": "0644"}, str(gone): {}, str(tmp_path): {}}) == sorted(
+        [str(loose), str(gone), str(tmp_path)])
+    with pytest.raises(AnsibleFilterError, match="nothing known of /elsewhere"):
+        files_differ(seen, {"/elsewhere": {}})
 
 
 def test_validate_runs_before_anything_is_written(tmp_path, capsys):
