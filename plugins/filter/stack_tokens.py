@@ -2,67 +2,64 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The stack role's token bookkeeping (roles/stack/tasks/token.yml), for every service of a host at once.
 
-``stack_token_probes``: the services whose copy InfluxDB accepted (HTTP 200), and those it could not check. ``stack_token_values``:
-the token each service uses, the one just issued, else the host's copy, else a check-mode stand-in.
-``stack_token_files``: the host_layout entries that keep them (root-only files, their directories).
+``stack_token_values``: the token each service uses, the one just issued, else the host's copy (read by
+influxdb2_token_probe), else a check-mode stand-in. ``stack_token_files``: the host_layout entries that
+keep them (root-only files, their directories), or none when the copies are already right.
 See the ``.yml`` file of each filter.
 """
 
 from __future__ import annotations
 
-import base64
 import posixpath
 from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
 STAND_IN = "check-mode-stand-in"
+FILE = {"mode": "0600", "uid": 0, "gid": 0}
+DIRECTORY = {"mode": "0755", "uid": 0, "gid": 0}
 
 
-def _results(registered: Any, name: str) -> list[dict]:
-    if not isinstance(registered, dict):
-        raise AnsibleFilterError("%s: expected a registered loop result" % name)
-    results = registered.get("results", [])
+def _copies(probe: Any, name: str) -> dict:
+    """influxdb2_token_probe's copies; a skipped probe (a host without services) has none."""
+    if not isinstance(probe, dict):
+        raise AnsibleFilterError("%s: expected the registered result of influxdb2_token_probe" % name)
+    copies = probe.get("copies", {})
+    if not isinstance(copies, dict) or not all(isinstance(c, dict) for c in copies.values()):
+        raise AnsibleFilterError("%s: expected the registered result of influxdb2_token_probe" % name)
+    return copies
+
+
+def stack_token_values(issued: Any, probe: Any, services: Any) -> dict[str, str]:
+    if not isinstance(issued, dict):
+        raise AnsibleFilterError("stack_token_values: expected the registered loop of influxdb2_token")
+    results = issued.get("results") or []
     if not isinstance(results, list) or not all(isinstance(r, dict) for r in results):
-        raise AnsibleFilterError("%s: expected a registered loop result" % name)
-    return results
-
-
-def stack_token_probes(probes: Any) -> dict[str, list]:
-    """``accepted``: the services whose copy InfluxDB accepted (200); ``unreachable``: those whose probe got
-    neither 200 nor 401, with the status and message only (the probe loop's items hold the copies)."""
-    accepted, unreachable = [], []
-    for result in _results(probes, "stack_token_probes"):
-        service = (result.get("item") or {}).get("item")
-        status = result.get("status")
-        if status == 200:
-            accepted.append(service)
-        elif status != 401:
-            unreachable.append({"service": service, "status": status if status is not None else "-",
-                                "msg": str(result.get("msg") or "")})
-    return {"accepted": accepted, "unreachable": unreachable}
-
-
-def stack_token_values(issued: Any, copies: Any, services: Any) -> dict[str, str]:
-    issued_by = {r.get("item"): r for r in _results(issued, "stack_token_values")} if issued.get("results") else {}
-    copies_by = {r.get("item"): r for r in _results(copies, "stack_token_values")}
+        raise AnsibleFilterError("stack_token_values: expected the registered loop of influxdb2_token")
+    issued_by = {r.get("item"): r for r in results}
+    copies = _copies(probe, "stack_token_values")
     values = {}
     for service in services or []:
         result = issued_by.get(service) or {}
-        copy = copies_by.get(service) or {}
+        copy = copies.get(service) or {}
         if result.get("token_available") and result.get("token"):
             values[service] = result["token"]
-        elif copy.get("content"):
-            values[service] = base64.b64decode(copy["content"]).decode("utf-8").strip()
+        elif copy.get("value"):
+            values[service] = copy["value"]
         else:
             values[service] = STAND_IN
     return values
 
 
-def stack_token_files(values: Any, paths: Any, services: Any) -> list[dict[str, Any]]:
+def _right(found: Any, want: dict) -> bool:
+    return isinstance(found, dict) and all(str(found.get(k)) == str(v) for k, v in want.items())
+
+
+def stack_token_files(values: Any, paths: Any, services: Any, probe: Any = None) -> list[dict[str, Any]]:
     if not isinstance(values, dict) or not isinstance(paths, dict):
         raise AnsibleFilterError("stack_token_files: expected the tokens and the path of each service's token")
-    entries, seen = [], set()
+    copies = _copies(probe, "stack_token_files") if probe is not None else {}
+    entries, seen, right = [], set(), True
     for service in services or []:
         value = values.get(service)
         if not value or value == STAND_IN:
@@ -71,14 +68,16 @@ def stack_token_files(values: Any, paths: Any, services: Any) -> list[dict[str, 
         directory = posixpath.dirname(path)
         if directory not in seen:
             seen.add(directory)
-            entries.append({"path": directory, "state": "directory", "mode": "0755"})
-        entries.append({"path": path, "content": value + "\n", "mode": "0600", "secret": True})
-    return entries
+            entries.append({"path": directory, "state": "directory", "mode": DIRECTORY["mode"]})
+        entries.append({"path": path, "content": value + "\n", "mode": FILE["mode"], "secret": True})
+        copy = copies.get(service)
+        right = right and isinstance(copy, dict) and copy.get("value") == value and _right(copy, FILE) and _right(
+            copy.get("directory"), DIRECTORY)
+    return [] if probe is not None and right else entries
 
 
 class FilterModule:
     """Token bookkeeping filters of the stack role."""
 
     def filters(self) -> dict[str, Any]:
-        return {"stack_token_probes": stack_token_probes, "stack_token_values": stack_token_values,
-                "stack_token_files": stack_token_files}
+        return {"stack_token_values": stack_token_values, "stack_token_files": stack_token_files}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from influxdb2_helpers import bucket_named, influx_vars, playbook
@@ -68,3 +70,34 @@ def test_token_lifecycle_and_scoping(influxdb_any, prefix, run_playbook, tmp_pat
             assert listed[f"{prefix}writer"] == writer
     finally:
         cleanup(server, prefix)
+
+
+def test_token_probe_tells_a_valid_copy_from_a_revoked_one(influxdb_any, prefix, run_playbook, tmp_path):
+    """influxdb2_token_probe against the real influxd: a token the server holds is accepted, one it revoked
+    is refused (401), a missing copy is reported as such, and no value appears in the output."""
+    server = influxdb_any
+    copies, out = tmp_path / "copies", tmp_path / "out"
+    copies.mkdir()
+    out.mkdir()
+    made = []
+    try:
+        for name in ("valid", "revoked"):
+            status, body = server.api("POST", "/api/v2/authorizations", {
+                "orgID": server.org_id, "description": f"{prefix}{name}",
+                "permissions": [{"action": "read", "resource": {"type": "buckets", "orgID": server.org_id}}]})
+            assert status == 201, (status, body)
+            made.append(body["id"])
+            (copies / f"{name}.token").write_text(body["token"] + "\n")
+        assert server.api("DELETE", f"/api/v2/authorizations/{made[1]}")[0] == 204
+        result = run_playbook(playbook("token_probe"), influx_vars(server, prefix, copy_dir=str(copies),
+                                                                    out_dir=str(out)), verbosity=3)
+        found = json.loads((out / "probe.json").read_text())
+        assert found["valid"]["accepted"] is True and found["valid"]["exists"] is True
+        assert found["revoked"]["accepted"] is False and found["revoked"]["exists"] is True
+        assert {k: v for k, v in found["missing"].items() if k != "directory"} == {
+            "exists": False, "accepted": False, "value": None, "mode": None, "uid": None, "gid": None}
+        for name in ("valid", "revoked"):
+            assert (copies / f"{name}.token").read_text().strip() not in result.stdout + result.stderr
+    finally:
+        for auth_id in made[:1]:
+            server.api("DELETE", f"/api/v2/authorizations/{auth_id}")

@@ -2,45 +2,35 @@
 
 from __future__ import annotations
 
-import base64
-
 import pytest
 
 import collection_path  # noqa: E402,F401 pylint: disable=unused-import  # the collection on sys.path
 
 from ansible.errors import AnsibleFilterError  # noqa: E402
 from ansible_collections.tickstack.influx.plugins.filter.stack_tokens import (  # noqa: E402
-    STAND_IN, stack_token_files, stack_token_probes, stack_token_values)
+    STAND_IN, stack_token_files, stack_token_values)
 
 KAP, TEL = "kapacitor-token-value-0123456789", "telegraf-token-value-0123456789"
+ROOT_DIR = {"mode": "0755", "uid": 0, "gid": 0}
 
 
-def copy(service, value=None):
-    result = {"item": service}
-    if value is not None:
-        result["content"] = base64.b64encode((value + "\n").encode()).decode()
-    return result
-
-
-def test_probes_sort_accepted_refused_and_unreachable_without_the_copies():
-    probes = {"results": [{"item": copy("kapacitor", KAP), "status": 200},
-                          {"item": copy("telegraf", TEL), "status": 401}]}
-    assert stack_token_probes(probes) == {"accepted": ["kapacitor"], "unreachable": []}
-    down = stack_token_probes({"results": [{"item": copy("telegraf", TEL), "status": -1, "msg": "refused"}]})
-    assert down == {"accepted": [], "unreachable": [{"service": "telegraf", "status": -1, "msg": "refused"}]}
-    assert TEL not in str(down)
-    with pytest.raises(AnsibleFilterError):
-        stack_token_probes("nope")
+def copy(value=None, mode="0600", uid=0, directory=None):
+    """What influxdb2_token_probe reports of one copy."""
+    return {"exists": value is not None, "accepted": value is not None, "value": value,
+            "mode": mode if value is not None else None, "uid": uid if value is not None else None,
+            "gid": 0 if value is not None else None, "directory": directory or ROOT_DIR}
 
 
 def test_values_prefer_the_new_token_then_the_copy_then_the_stand_in():
-    copies = {"results": [copy("kapacitor", KAP), copy("telegraf")]}
+    probe = {"copies": {"kapacitor": copy(KAP), "telegraf": copy()}}
     issued = {"results": [{"item": "kapacitor", "token_available": False},
                           {"item": "telegraf", "token_available": True, "token": TEL}]}
-    assert stack_token_values(issued, copies, ["kapacitor", "telegraf"]) == {"kapacitor": KAP, "telegraf": TEL}
+    assert stack_token_values(issued, probe, ["kapacitor", "telegraf"]) == {"kapacitor": KAP, "telegraf": TEL}
     # Check mode without an API: nothing issued, no copy.
-    assert stack_token_values({"skipped": True}, {"results": [copy("telegraf")]}, ["telegraf"]) == {
+    assert stack_token_values({"skipped": True}, {"copies": {"telegraf": copy()}}, ["telegraf"]) == {
         "telegraf": STAND_IN}
+    with pytest.raises(AnsibleFilterError, match="influxdb2_token_probe"):
+        stack_token_values({}, {"copies": ["nope"]}, ["telegraf"])
 
 
 def test_files_are_root_only_secrets_after_their_directory_and_skip_the_stand_in():
@@ -49,3 +39,18 @@ def test_files_are_root_only_secrets_after_their_directory_and_skip_the_stand_in
     assert files == [{"path": "/etc/kapacitor", "state": "directory", "mode": "0755"},
                      {"path": "/etc/kapacitor/.influxdb-token", "content": KAP + "\n", "mode": "0600", "secret": True}]
     assert stack_token_files({}, paths, []) == []
+
+
+@pytest.mark.parametrize("found, written", [
+    (copy(KAP), False),
+    (copy("an-older-token"), True),
+    (copy(), True),
+    (copy(KAP, mode="0644"), True),
+    (copy(KAP, uid=1000), True),
+    (copy(KAP, directory={"mode": "0777", "uid": 0, "gid": 0}), True),
+    (copy(KAP, directory={"mode": None, "uid": None, "gid": None}), True),
+])
+def test_files_are_written_only_when_a_copy_is_not_already_right(found, written):
+    paths = {"kapacitor": "/etc/kapacitor/.influxdb-token"}
+    files = stack_token_files({"kapacitor": KAP}, paths, ["kapacitor"], {"copies": {"kapacitor": found}})
+    assert (len(files) == 2) is written and (files == []) is not written
