@@ -17,7 +17,7 @@ description:
     (it sees only its own); an unknown, deleted or inactive one gets HTTP 401.
   - One request per copy that exists, from the host itself, so the answer also proves that this host
     reaches InfluxDB at O(url).
-  - Reads only. The values are returned (so that a play can reuse them): run it with C(no_log).
+  - Reads only. The values are returned, so that a play can reuse them; run it with C(no_log).
 author:
   - tickstack.influx contributors (@tickstack)
 extends_documentation_fragment: [tickstack.influx.attributes.info_module, tickstack.influx.influxdb2, tickstack.influx.tls]

@@ -18,6 +18,8 @@ description:
   - A script Kapacitor rejects fails the task with Kapacitor's message (it names the line and
     character) and leaves nothing behind. If a step after the first write fails (for example the new
     definition is valid but cannot start), the previous task is put back as it was.
+  - With O(tasks), manages several tasks in one run, from one listing of the server's tasks; an
+    idempotent run of any number of tasks costs one request (one per 100 tasks the server holds).
 author:
   - tickstack.influx contributors (@tickstack)
 extends_documentation_fragment: [tickstack.influx.attributes, tickstack.influx.kapacitor, tickstack.influx.tls]
@@ -25,9 +27,62 @@ options:
   id:
     description:
       - ID of the task (letters, digits, V(-), V(.) and V(_)).
+      - Required unless O(tasks) is set.
     type: str
-    required: true
     aliases: [name]
+  tasks:
+    description:
+      - Several tasks, each with the options of a single one (O(id), O(script), O(template_id), O(type),
+        O(dbrps), O(vars), O(status), O(state)), managed in order in one run.
+      - Mutually exclusive with O(id) and the definition options; the top-level O(status) and O(state)
+        are not used (each entry has its own, with the same defaults).
+      - Every entry is checked before any request. An entry that fails stops the run, and the message
+        names it by its index and ID; those before it are done, each one whole, and a new run goes on
+        from it.
+    type: list
+    elements: dict
+    suboptions:
+      id:
+        description: As O(id).
+        type: str
+        required: true
+        aliases: [name]
+      script:
+        description: As O(script).
+        type: str
+      template_id:
+        description: As O(template_id).
+        type: str
+      type:
+        description: As O(type).
+        type: str
+        choices: [stream, batch]
+      dbrps:
+        description: As O(dbrps).
+        type: list
+        elements: dict
+        suboptions:
+          db:
+            description: Database name.
+            type: str
+            required: true
+          rp:
+            description: Retention policy name.
+            type: str
+            required: true
+      vars:
+        description: As O(vars).
+        type: dict
+      status:
+        description: As O(status).
+        type: str
+        choices: [enabled, disabled]
+        default: enabled
+      state:
+        description: As O(state).
+        type: str
+        choices: [present, absent]
+        default: present
   script:
     description:
       - The TICKscript of the task.
@@ -165,13 +220,30 @@ EXAMPLES = r"""
       tickstack.influx.kapacitor_task:
         id: cpu_1m
         state: absent
+
+    - name: Several tasks in one run (one request when none changes)
+      tickstack.influx.kapacitor_task:
+        tasks:
+          - id: cpu_1m
+            script: "{{ lookup('ansible.builtin.file', 'tasks/cpu_1m.tick') }}"
+          - id: error_rate
+            status: disabled
+          - id: old_alert
+            state: absent
 """
 
 RETURN = r"""
+tasks:
+  description:
+    - With O(tasks), one entry per task, in order - C(id), C(changed) and C(task) (as RV(task)).
+  returned: when O(tasks) is set
+  type: list
+  elements: dict
+  sample: [{id: cpu_alert, changed: false, task: {id: cpu_alert, status: enabled, executing: true}}]
 task:
   description:
     - The task after the run (what it would be, in check mode). Empty after O(state=absent).
-  returned: always
+  returned: when O(id) is set
   type: dict
   contains:
     id:
@@ -227,7 +299,7 @@ diff:
 """
 
 from ansible_collections.tickstack.influx.plugins.module_utils.compare import Differ, state_diff
-from ansible_collections.tickstack.influx.plugins.module_utils.errors import InvalidInput
+from ansible_collections.tickstack.influx.plugins.module_utils.errors import InvalidInput, TickstackError
 from ansible_collections.tickstack.influx.plugins.module_utils.http_client import ApiError, Conflict
 from ansible_collections.tickstack.influx.plugins.module_utils.kapacitor import (
     KapacitorFailure,
@@ -392,19 +464,69 @@ def definition_key(task):
             vars_key(task.get("vars")), task.get("status"))
 
 
+# What a bulk run (O(tasks)) lists of every task, once: what the comparison and the result need.
+LIST_FIELDS = ("type", "status", "executing", "error", "dbrps", "script", "vars", "template-id", "created",
+               "modified", "last-enabled")
+ENTRY_KEYS = ("id", "script", "template_id", "type", "dbrps", "vars", "status", "state")
+_UNREAD = object()
+
+
 def ensure(module, client):
-    return TaskManager(module, client).run()
+    if module.params["tasks"] is None:
+        return TaskManager(module, client, module.params).run()
+    return ensure_all(module, client)
+
+
+def check_entries(entries):
+    """Refuse a bad entry of O(tasks) before any call: each needs an id, seen once, and no empty key."""
+    seen = set()
+    for index, entry in enumerate(entries):
+        for key in ("id", "template_id"):
+            value = entry.get(key)
+            if isinstance(value, str) and not value.strip():
+                raise InvalidInput("tasks[%d].%s: cannot be empty (is a variable undefined or defaulted to an empty "
+                                   "string?)" % (index, key))
+        if entry.get("script") is not None and entry.get("template_id") is not None:
+            raise InvalidInput("tasks[%d] (%s): script and template_id are mutually exclusive: set one"
+                               % (index, entry["id"]))
+        if entry["id"] in seen:
+            raise InvalidInput("tasks[%d]: the task %s is listed twice" % (index, entry["id"]))
+        seen.add(entry["id"])
+
+
+def ensure_all(module, client):
+    """Every entry of O(tasks), from one listing of the server's tasks (paginated)."""
+    entries = module.params["tasks"]
+    check_entries(entries)
+    listed = dict((task["id"], task) for task in client.list_tasks(fields=LIST_FIELDS)) if entries else {}
+    results, diffs = [], []
+    for index, entry in enumerate(entries):
+        params = dict((key, entry.get(key)) for key in ENTRY_KEYS)
+        try:
+            result = TaskManager(module, client, params, current=listed.get(entry["id"])).run()
+        except TickstackError as e:
+            # Those before it are done (each entry is changed whole or not at all): a new run goes on from it.
+            where = "tasks[%d] (%s): " % (index, entry["id"])
+            if isinstance(e, ApiError):
+                e.message = where + (e.message or "")
+            e.msg = where + e.msg
+            raise
+        diff = result.get("diff") or {}
+        diffs.append(dict(diff, before_header="task %s" % entry["id"], after_header="task %s" % entry["id"]))
+        results.append({"id": entry["id"], "changed": result["changed"], "task": result["task"]})
+    return {"changed": any(r["changed"] for r in results), "tasks": results, "diff": diffs}
 
 
 class TaskManager(object):
-    def __init__(self, module, client):
+    def __init__(self, module, client, params, current=_UNREAD):
         self.module = module
         self.client = client
-        self.params = module.params
-        self.task_id = module.params["id"]
+        self.params = params
+        self.task_id = params["id"]
+        self.current = current
 
     def run(self):
-        current = self.client.get_task(self.task_id)
+        current = self.client.get_task(self.task_id) if self.current is _UNREAD else self.current
         if self.params["state"] == "absent":
             return self.absent(current)
         desired = Desired(self.client, self.params, current)
@@ -536,7 +658,7 @@ def _predicted(current, desired):
 
 
 def main():
-    run_module(kapacitor_argument_spec(
+    entry = dict(
         id=dict(type="str", required=True, aliases=["name"]),
         script=dict(type="str"),
         template_id=dict(type="str"),
@@ -548,8 +670,25 @@ def main():
         vars=dict(type="dict"),
         status=dict(type="str", choices=["enabled", "disabled"], default="enabled"),
         state=STATE,
-    ), ensure, connect, action=lambda p: "task %s" % p["id"],
-        natural_keys=("id", "template_id"), mutually_exclusive=[("script", "template_id")])
+    )
+    run_module(kapacitor_argument_spec(
+        tasks=dict(type="list", elements="dict", options=entry),
+        id=dict(type="str", aliases=["name"]),
+        script=dict(type="str"),
+        template_id=dict(type="str"),
+        type=dict(type="str", choices=["stream", "batch"]),
+        dbrps=dict(type="list", elements="dict", options=dict(
+            db=dict(type="str", required=True),
+            rp=dict(type="str", required=True),
+        )),
+        vars=dict(type="dict"),
+        status=dict(type="str", choices=["enabled", "disabled"], default="enabled"),
+        state=STATE,
+    ), ensure, connect, action=lambda p: "task %s" % p["id"] if p.get("id") else None,
+        natural_keys=("id", "template_id"),
+        mutually_exclusive=[("script", "template_id")] + [("tasks", key) for key in ("id", "script", "template_id",
+                                                                                    "type", "dbrps", "vars")],
+        required_one_of=[("id", "tasks")])
 
 
 if __name__ == "__main__":

@@ -68,7 +68,8 @@ BOUND = {
     "influxdb2_info": 2,
     # Read-only: one /query per series (one series here).
     "influxdb2_newest_point": 1,
-    # Kapacitor: the object itself, its reply proving it is Kapacitor (X-Kapacitor-Version).
+    # Kapacitor: the object itself, its reply proving it is Kapacitor (X-Kapacitor-Version); with
+    # tasks (several), the one listing of every task.
     "kapacitor_task": 1,
     "kapacitor_template": 1,
     "kapacitor_topic_handler": 1,
@@ -297,6 +298,12 @@ def _task(prefix):
             "dbrps": [{"db": "telegraf", "rp": "autogen"}], "status": "enabled", "state": "present"}
 
 
+def _tasks(prefix):
+    # The role's shape: every task of a host in one run (its idempotent run is one listing).
+    return {"tasks": [dict(_task(prefix), id=prefix + "task-%d" % n) for n in range(3)]
+            + [dict(_task(prefix), id=prefix + "task-off", status="disabled")]}
+
+
 def _template(prefix):
     return {"id": prefix + "tpl", "script": TEMPLATE, "type": "stream", "state": "present"}
 
@@ -317,7 +324,7 @@ def _kapacitor_admin_user(prefix):
 
 
 KAPACITOR_CASES = {
-    "kapacitor_task": _task, "kapacitor_template": _template, "kapacitor_topic_handler": _topic_handler,
+    "kapacitor_task": _task, "kapacitor_task/bulk": _tasks, "kapacitor_template": _template, "kapacitor_topic_handler": _topic_handler,
     "kapacitor_user": _kapacitor_user, "kapacitor_user/admin": _kapacitor_admin_user, "kapacitor_info": lambda prefix: {},
     "kapacitor_task_stats": lambda prefix: {"interval": 1},
 }
@@ -355,3 +362,21 @@ def test_kapacitor_wrong_server_still_named(module, check_mode, influxdb, prefix
     assert "no Kapacitor API here; check that the url points at kapacitord" in result["msg"], result["msg"]
     assert proxy.url in result["msg"] and result["status"] == 404
     assert len(calls) == 1 and calls[0].method == "GET", describe(calls)
+
+
+def test_kapacitor_tasks_from_templates_compare_from_the_listing(kapacitor_auth, kapacitor_proxy, prefix):
+    """kapacitor_task's tasks against the real kapacitord: what one listing returns (template-id, typed
+    vars, raw scripts) compares as the per-task GET does, so a second run changes nothing; each task from
+    a template reads its template once."""
+    template = prefix + "bulk-tpl"
+    status, body = http("POST", kapacitor_auth.url + "/kapacitor/v1/templates", basic=ADMIN,
+                        body={"id": template, "type": "stream", "script": TEMPLATE})
+    assert status == 200, (status, body)
+    entries = [{"id": prefix + "from-tpl", "template_id": template, "dbrps": [{"db": "telegraf", "rp": "autogen"}],
+                "vars": {"measurement": "cpu", "crit": {"type": "lambda", "value": '"usage_idle" < 5'}}},
+               {"id": prefix + "plain", "script": SCRIPT, "dbrps": [{"db": "telegraf", "rp": "autogen"}],
+                "vars": {}}]
+    connection = {"url": kapacitor_proxy.url, "username": ADMIN[0], "password": ADMIN[1]}
+    calls = idempotent_calls(kapacitor_proxy, "kapacitor_task", dict(connection, tasks=entries))
+    assert [(c.method, urlsplit(c.path).path) for c in calls] == [
+        ("GET", "/kapacitor/v1/tasks"), ("GET", "/kapacitor/v1/templates/" + template)], describe(calls)

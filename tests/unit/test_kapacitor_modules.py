@@ -671,6 +671,63 @@ def template(capsys, **args):
     return run(kapacitor_template, capsys, **args)
 
 
+def test_tasks_in_one_run_list_once_and_change_only_what_differs(kapacitor, capsys):
+    entries = [{"id": "cpu", "script": STREAM}, {"id": "batch", "script": BATCH_NO_DBRP,
+                                                 "dbrps": [{"db": "telegraf", "rp": "autogen"}]}]
+    first = task(capsys, tasks=entries)
+    assert first["changed"] is True and [t["changed"] for t in first["tasks"]] == [True, True]
+    assert sorted(kapacitor.tasks) == ["batch", "cpu"] and kapacitor.running["cpu"] == STREAM
+    assert [d["before_header"] for d in first["diff"]] == ["task cpu", "task batch"]
+
+    kapacitor.calls.clear()
+    again = task(capsys, tasks=entries)
+    assert again["changed"] is False and [t["task"]["executing"] for t in again["tasks"]] == [True, True]
+    # The whole idempotent run: one listing, nothing else.
+    assert [(c[0], c[1]) for c in kapacitor.calls] == [("GET", "tasks")]
+
+    kapacitor.calls.clear()
+    changed = task(capsys, tasks=[dict(entries[0], status="disabled"), {"id": "batch", "state": "absent"},
+                                  {"id": "gone", "state": "absent"}])
+    assert [t["changed"] for t in changed["tasks"]] == [True, True, False]
+    assert kapacitor.tasks["cpu"]["status"] == "disabled" and "batch" not in kapacitor.tasks
+    assert ("PATCH", "tasks/cpu", {"status": "disabled"}) in kapacitor.writes()
+
+
+def test_tasks_in_check_mode_write_nothing(kapacitor, capsys):
+    result = task(capsys, tasks=[{"id": "cpu", "script": STREAM}], check=True)
+    assert result["changed"] is True and result["tasks"][0]["task"]["status"] == "enabled"
+    assert kapacitor.writes() == [] and kapacitor.tasks == {}
+
+
+@pytest.mark.parametrize("entries, message", [
+    ([{"id": "cpu", "script": STREAM}, {"id": "cpu", "script": STREAM}], "tasks[1]: the task cpu is listed twice"),
+    ([{"id": " ", "script": STREAM}], "tasks[0].id: cannot be empty"),
+    ([{"id": "cpu", "script": STREAM, "template_id": "tpl"}], "tasks[0] (cpu): script and template_id are mutually"),
+])
+def test_bad_tasks_entries_are_refused_before_any_request(kapacitor, capsys, entries, message):
+    result = task(capsys, tasks=entries)
+    assert result["failed"] is True and message in result["msg"]
+    assert kapacitor.calls == []
+
+
+def test_a_failing_entry_is_named_and_those_before_it_are_done(kapacitor, capsys):
+    result = task(capsys, tasks=[{"id": "cpu", "script": STREAM}, {"id": "broken", "script": "stream\n    |nope()"},
+                                 {"id": "after", "script": STREAM}])
+    assert result["failed"] is True and result["msg"].startswith("tasks[1] (broken): ")
+    assert sorted(kapacitor.tasks) == ["cpu"]
+    # The next run goes on from the failed entry (here, fixed).
+    again = task(capsys, tasks=[{"id": "cpu", "script": STREAM}, {"id": "broken", "script": STREAM},
+                                {"id": "after", "script": STREAM}])
+    assert [t["changed"] for t in again["tasks"]] == [False, True, True]
+
+
+def test_tasks_and_a_single_task_do_not_mix(kapacitor, capsys):
+    result = task(capsys, tasks=[{"id": "cpu", "script": STREAM}], id="cpu")
+    assert result["failed"] is True and "mutually exclusive" in result["msg"]
+    result = task(capsys)
+    assert result["failed"] is True and "one of the following is required: id, tasks" in result["msg"]
+
+
 def test_template_lifecycle(kapacitor, capsys):
     check = template(capsys, id="tpl", script=TEMPLATE, check=True)
     assert check["changed"] is True and kapacitor.writes() == []
