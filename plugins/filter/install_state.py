@@ -53,6 +53,7 @@ def packages_pending(packages: Any, installed: Any) -> list:
             pending.append("%s=%s-*" % (name, version))
     return pending
 
+
 def files_differ(stat: Any, wanted: Any) -> list:
     """The paths of ``wanted`` ({path: {content, mode, uid, gid}}, each key optional) that host_layout's
     ``stat`` reports missing, not a regular file, or with another content, mode or owner."""

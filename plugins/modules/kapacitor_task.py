@@ -686,8 +686,8 @@ def main():
         state=STATE,
     ), ensure, connect, action=lambda p: "task %s" % p["id"] if p.get("id") else None,
         natural_keys=("id", "template_id"),
-        mutually_exclusive=[("script", "template_id")] + [("tasks", key) for key in ("id", "script", "template_id",
-                                                                                    "type", "dbrps", "vars")],
+        mutually_exclusive=[("script", "template_id")]
+        + [("tasks", key) for key in ("id", "script", "template_id", "type", "dbrps", "vars")],
         required_one_of=[("id", "tasks")])
 
 

@@ -89,8 +89,8 @@ def test_token_probe_tells_a_valid_copy_from_a_revoked_one(influxdb_any, prefix,
             made.append(body["id"])
             (copies / f"{name}.token").write_text(body["token"] + "\n")
         assert server.api("DELETE", f"/api/v2/authorizations/{made[1]}")[0] == 204
-        result = run_playbook(playbook("token_probe"), influx_vars(server, prefix, copy_dir=str(copies),
-                                                                    out_dir=str(out)), verbosity=3)
+        extra = influx_vars(server, prefix, copy_dir=str(copies), out_dir=str(out))
+        result = run_playbook(playbook("token_probe"), extra, verbosity=3)
         found = json.loads((out / "probe.json").read_text())
         assert found["valid"]["accepted"] is True and found["valid"]["exists"] is True
         assert found["revoked"]["accepted"] is False and found["revoked"]["exists"] is True
