@@ -298,6 +298,8 @@ diff:
   sample: {"before": {"status": "disabled"}, "after": {"status": "enabled"}}
 """
 
+import copy
+
 from ansible_collections.tickstack.influx.plugins.module_utils.compare import Differ, state_diff
 from ansible_collections.tickstack.influx.plugins.module_utils.errors import InvalidInput, TickstackError
 from ansible_collections.tickstack.influx.plugins.module_utils.http_client import ApiError, Conflict
@@ -671,19 +673,10 @@ def main():
         status=dict(type="str", choices=["enabled", "disabled"], default="enabled"),
         state=STATE,
     )
+    # A single task: the same options, its id not required (tasks may be given instead).
     run_module(kapacitor_argument_spec(
-        tasks=dict(type="list", elements="dict", options=entry),
-        id=dict(type="str", aliases=["name"]),
-        script=dict(type="str"),
-        template_id=dict(type="str"),
-        type=dict(type="str", choices=["stream", "batch"]),
-        dbrps=dict(type="list", elements="dict", options=dict(
-            db=dict(type="str", required=True),
-            rp=dict(type="str", required=True),
-        )),
-        vars=dict(type="dict"),
-        status=dict(type="str", choices=["enabled", "disabled"], default="enabled"),
-        state=STATE,
+        tasks=dict(type="list", elements="dict", options=copy.deepcopy(entry)),
+        **dict(entry, id=dict(type="str", aliases=["name"])),
     ), ensure, connect, action=lambda p: "task %s" % p["id"] if p.get("id") else None,
         natural_keys=("id", "template_id"),
         mutually_exclusive=[("script", "template_id")]
