@@ -132,7 +132,8 @@ def check_params(params):
 def accepted(params, name, value):
     client = InfluxDB2Client(url=params["url"], token=value, **tls_options(params))
     try:
-        client.http.request("GET", "/api/v2/buckets", query={"limit": "1"})
+        # A reply that is not InfluxDB's bucket list (a proxy's sign-in page) is no proof: it fails.
+        client.http.get("/api/v2/buckets", query={"limit": "1"}, required=("buckets",))
     except AuthenticationFailed:
         return False
     except ApiError as e:

@@ -14,6 +14,7 @@ Every object a case makes carries the case's random prefix in its name, so cases
 from __future__ import annotations
 
 import base64
+import os
 import re
 import time
 import urllib.parse
@@ -475,6 +476,24 @@ def _newest_check(case, result):
     return []
 
 
+def _probe_copy(case):
+    return "/tmp/tickstack-faults-%sprobe.token" % case.prefix
+
+
+def _probe_prepare(case):
+    """A copy of a token the server holds, as the stack role keeps one on a host (root only)."""
+    with open(_probe_copy(case), "w", encoding="utf-8") as handle:
+        handle.write(case.influxdb.token + "\n")
+    os.chmod(_probe_copy(case), 0o600)
+
+
+def _probe_check(case, result):
+    found = (result.get("copies") or {}).get("probe") or {}
+    if not (found.get("exists") and found.get("accepted") and found.get("mode") == "0600"):
+        return ["influxdb2_token_probe reported %s" % {k: v for k, v in found.items() if k != "value"}]
+    return []
+
+
 INFLUX_SCENARIOS = [
     Scenario("influxdb2_setup/create", "influxdb2_setup", "blank",
              args=lambda case: {"username": "admin", "password": ADMIN_PASSWORD, "org": "tickstack",
@@ -591,6 +610,9 @@ INFLUX_SCENARIOS = [
              args=lambda case: {"series": [{"database": "telegraf", "retention_policy": "autogen",
                                             "measurement": case.prefix + "m", "group_by": "host"}]},
              prepare=_newest_prepare, check=_newest_check, read_only=True),
+    Scenario("influxdb2_token_probe/read", "influxdb2_token_probe", "influxdb",
+             args=lambda case: {"copies": {"probe": _probe_copy(case)}},
+             prepare=_probe_prepare, check=_probe_check, read_only=True),
 ]
 
 
@@ -704,6 +726,15 @@ def _task_stats_check(case, result):
     return problems
 
 
+def _tasks_check(case, result):
+    """kapacitor_task with tasks: the existing task updated, the new one created, both running."""
+    problems = _task_check("after")(case, result)
+    status, task = case.kapa("GET", "/tasks/%s?script-format=raw" % (case.prefix + "task2"))
+    if status != 200 or _tokens(task.get("script")) != _tokens(_script("cpu")) or not task.get("executing"):
+        problems.append("task %stask2: HTTP %s %s" % (case.prefix, status, task))
+    return problems
+
+
 KAPACITOR_SCENARIOS = [
     Scenario("kapacitor_task/create", "kapacitor_task", "kapacitor",
              args=lambda case: {"id": case.prefix + "task", "script": _script("cpu")},
@@ -711,6 +742,11 @@ KAPACITOR_SCENARIOS = [
     Scenario("kapacitor_task/update", "kapacitor_task", "kapacitor",
              args=lambda case: {"id": case.prefix + "task", "script": _script("after")}, prepare=_task_prepare,
              check=_task_check("after"), expected=lambda case: {("task", case.prefix + "task")}),
+    Scenario("kapacitor_task/several", "kapacitor_task", "kapacitor",
+             args=lambda case: {"tasks": [{"id": case.prefix + "task", "script": _script("after")},
+                                          {"id": case.prefix + "task2", "script": _script("cpu")}]},
+             prepare=_task_prepare, check=_tasks_check,
+             expected=lambda case: {("task", case.prefix + "task"), ("task", case.prefix + "task2")}),
     Scenario("kapacitor_template/create", "kapacitor_template", "kapacitor",
              args=lambda case: {"id": case.prefix + "tpl", "script": TEMPLATE % "INFO"},
              check=_template_check("INFO"), expected=lambda case: {("template", case.prefix + "tpl")}),

@@ -72,6 +72,14 @@ def test_an_answer_that_judges_nothing_fails_naming_the_copy_not_the_token(tmp_p
     assert "kap-token-0123" not in json.dumps(result)
 
 
+def test_a_success_that_is_not_a_bucket_list_fails(tmp_path, capsys, monkeypatch):
+    copies = {"kapacitor": token_file(tmp_path / "kapacitor.token", "kap-token-0123\n")}
+    fake = FakeInflux().on("GET", BUCKETS, reply(200, b"<html>Sign in</html>", {"Content-Type": "text/html"}))
+    result = run(capsys, monkeypatch, fake, copies=copies)
+    assert result["failed"] is True and "cannot check this host's kapacitor token with InfluxDB" in result["msg"]
+    assert "kap-token-0123" not in json.dumps(result)
+
+
 def test_a_relative_path_is_refused_before_any_request(tmp_path, capsys, monkeypatch):
     fake = FakeInflux()
     result = run(capsys, monkeypatch, fake, copies={"kapacitor": "tokens/kapacitor.token"})
