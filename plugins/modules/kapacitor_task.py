@@ -674,14 +674,13 @@ def main():
         state=STATE,
     )
     # A single task: the same options, its id not required (tasks may be given instead).
-    run_module(kapacitor_argument_spec(
-        tasks=dict(type="list", elements="dict", options=copy.deepcopy(entry)),
-        **dict(entry, id=dict(type="str", aliases=["name"])),
-    ), ensure, connect, action=lambda p: "task %s" % p["id"] if p.get("id") else None,
-        natural_keys=("id", "template_id"),
-        mutually_exclusive=[("script", "template_id")]
-        + [("tasks", key) for key in ("id", "script", "template_id", "type", "dbrps", "vars")],
-        required_one_of=[("id", "tasks")])
+    single = copy.deepcopy(entry)
+    single["id"] = dict(type="str", aliases=["name"])
+    spec = kapacitor_argument_spec(tasks=dict(type="list", elements="dict", options=entry), **single)
+    single_only = ("id", "script", "template_id", "type", "dbrps", "vars")
+    exclusive = [("script", "template_id")] + [("tasks", key) for key in single_only]
+    run_module(spec, ensure, connect, action=lambda p: "task %s" % p["id"] if p.get("id") else None,
+               natural_keys=("id", "template_id"), mutually_exclusive=exclusive, required_one_of=[("id", "tasks")])
 
 
 if __name__ == "__main__":
