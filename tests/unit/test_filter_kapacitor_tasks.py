@@ -7,7 +7,8 @@ import pytest
 import collection_path  # noqa: E402,F401 pylint: disable=unused-import  # the collection on sys.path
 
 from ansible.errors import AnsibleFilterError  # noqa: E402
-from ansible_collections.tickstack.influx.plugins.filter.kapacitor_tasks import kapacitor_task_entries  # noqa: E402
+from ansible_collections.tickstack.influx.plugins.filter.kapacitor_tasks import (  # noqa: E402
+    kapacitor_task_entries, kapacitor_task_script_files)
 
 
 def test_entries_keep_the_module_keys_and_read_script_files():
@@ -21,6 +22,10 @@ def test_entries_keep_the_module_keys_and_read_script_files():
         {"id": "old", "state": "absent"},
         {"id": "tpl", "template_id": "threshold", "vars": {}}]
     assert kapacitor_task_entries([]) == []
+    # What the role reads is what the entries need: the same rule for both.
+    assert kapacitor_task_script_files(tasks + [{"id": "again", "script_file": "cpu.tick"},
+                                                {"id": "own", "script": None, "script_file": "own.tick"}]) == [
+        "cpu.tick", "own.tick"]
 
 
 def test_a_script_file_that_was_not_read_is_named():
