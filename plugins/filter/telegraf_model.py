@@ -5,8 +5,9 @@
 From the role's variables (``telegraf_*``, gathered into one dict by ``roles/telegraf/vars/main.yml``) it
 works out, in one pass on the controller:
 
-* ``config``: Telegraf's whole configuration as a dict (secret stores, global tags, agent, outputs,
-  inputs, then ``telegraf_config_extra`` merged in), which ``telegraf_fragments`` splits into files;
+* ``config``: Telegraf's whole configuration as a dict (secret stores, global tags, agent, outputs -
+  InfluxDB 2, each Kapacitor target, then ``telegraf_influxdb_outputs`` -, inputs, then
+  ``telegraf_config_extra`` merged in), which ``telegraf_fragments`` splits into files;
 * ``secrets``: name to value, for the secret store (the InfluxDB token, each Kapacitor output's
   password, ``telegraf_secrets``);
 * ``secret_store``: ``systemd`` (LoadCredential=, systemd 250 or later) or ``files``;
@@ -122,6 +123,19 @@ def _kapacitor(model: Mapping, problems: list) -> tuple[list, dict]:
     return outputs, secrets
 
 
+def _influxdb_outputs(value: Any, problems: list) -> list:
+    """telegraf_influxdb_outputs: further [[outputs.influxdb]] tables (a 1.x server), each with its urls."""
+    if _empty(value):
+        return []
+    if (isinstance(value, (str, Mapping)) or not isinstance(value, (list, tuple))
+            or any(not isinstance(item, Mapping) or _empty(item.get("urls")) or isinstance(item.get("urls"), str)
+                   for item in value)):
+        problems.append("telegraf_influxdb_outputs must be a list of [[outputs.influxdb]] settings, each a dict with "
+                        "urls (a list); a password there is a reference to telegraf_secrets (@{secrets:<name>}).")
+        return []
+    return [dict(item) for item in value]
+
+
 def _inputs(value: Any, problems: list) -> dict:
     """Each input as a list of instances ([[inputs.<name>]] per item); a dict (or null) is one instance."""
     if not isinstance(value, Mapping):
@@ -145,6 +159,9 @@ def telegraf_model(model: Any) -> dict:
     if model.get("kapacitor_enabled"):
         outputs["influxdb"], kapacitor_secrets = _kapacitor(model, problems)
         secrets.update(kapacitor_secrets)
+    influxdb = _influxdb_outputs(model.get("influxdb_outputs"), problems)
+    if influxdb:
+        outputs["influxdb"] = outputs.get("influxdb", []) + influxdb
 
     own = model.get("secrets")
     if isinstance(own, Mapping):

@@ -45,6 +45,7 @@ def model(**overrides):
         "kapacitor_tls_ca": DEFAULTS["telegraf_kapacitor_tls_ca"],
         "kapacitor_insecure_skip_verify": DEFAULTS["telegraf_kapacitor_insecure_skip_verify"],
         "kapacitor_extra": DEFAULTS["telegraf_kapacitor_extra"],
+        "influxdb_outputs": DEFAULTS["telegraf_influxdb_outputs"],
         "secrets": DEFAULTS["telegraf_secrets"],
         "secret_store": DEFAULTS["telegraf_secret_store"],
         "systemd_version": "252",
@@ -149,6 +150,10 @@ def test_no_secrets_no_secret_store():
     ({"secret_store": "systemd", "systemd_version": "247"}, ["systemd 250 or later", "this host has 247"]),
     ({"secret_store": "systemd", "systemd_version": None}, ["no systemd version in its facts (gather facts)"]),
     ({"inputs": ["cpu"]}, ["telegraf_inputs must map plugin names"]),
+    ({"influxdb_outputs": {"urls": ["http://old:8086"]}}, ["telegraf_influxdb_outputs must be a list"]),
+    ({"influxdb_outputs": [{"database": "telegraf"}]}, ["telegraf_influxdb_outputs", "each a dict with urls"]),
+    ({"influxdb_outputs": [{"urls": "http://old:8086"}]}, ["telegraf_influxdb_outputs", "urls (a list)"]),
+    ({"influxdb_outputs": ["http://old:8086"]}, ["telegraf_influxdb_outputs"]),
     ({"influxdb_v2_enabled": False, "kapacitor_enabled": False}, ["Telegraf would have no output"]),
 ])
 def test_problems_name_the_variable(overrides, names):
@@ -163,6 +168,28 @@ def test_problems_name_the_variable(overrides, names):
 def test_several_problems_are_all_reported():
     problems = model(influxdb_v2_token="", kapacitor_database="", inputs="cpu")["problems"]
     assert len(problems) == 3
+
+
+OLD = {"urls": ["http://influxdb1:8086"], "database": "telegraf", "retention_policy": "autogen",
+       "skip_database_creation": True, "username": "telegraf", "password": "@{secrets:influxdb1_password}"}
+
+
+def test_influxdb_outputs_follow_the_kapacitor_outputs():
+    """The move off 1.x: Telegraf writes to InfluxDB 2, to Kapacitor and to the old server."""
+    result = model(influxdb_outputs=[OLD], secrets={"influxdb1_password": "old-pass"})
+    assert result["problems"] == []
+    outputs = result["config"]["outputs"]["influxdb"]
+    assert [o["urls"] for o in outputs] == [["http://kapacitor:9093"], ["http://influxdb1:8086"]]
+    assert outputs[1] == OLD
+    assert result["secrets"]["influxdb1_password"] == "old-pass"
+    assert "old-pass" not in str(result["config"])
+
+
+def test_influxdb_outputs_alone_are_an_output():
+    result = model(influxdb_v2_enabled=False, kapacitor_enabled=False, influxdb_outputs=[OLD],
+                   secrets={"influxdb1_password": "old-pass"})
+    assert result["problems"] == []
+    assert result["config"]["outputs"] == {"influxdb": [OLD]}
 
 
 def test_outputs_from_config_extra_alone_are_enough():
