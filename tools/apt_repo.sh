@@ -25,12 +25,23 @@ export GNUPGHOME=$work/key
 
 log() { printf '[apt-repo] %s\n' "$*" >&2; }
 
+# What a fresh Debian machine lacks (apt-utils, often gnupg) is installed when we may, as tools/docker.sh
+# installs the Docker engine; otherwise the error names the packages.
+declare -A package_of=([dpkg-deb]=dpkg [apt-ftparchive]=apt-utils [gpg]=gnupg [flock]=util-linux)
+missing=()
 for tool in dpkg-deb apt-ftparchive gpg flock; do
-  command -v "$tool" >/dev/null || {
-    log "ERROR: $tool is missing: apt-get install dpkg apt-utils gnupg util-linux"
-    exit 1
-  }
+  command -v "$tool" >/dev/null || missing+=("${package_of[$tool]}")
 done
+if [ "${#missing[@]}" -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    log "installing ${missing[*]} (Debian packages)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    log "ERROR: missing tools: install the Debian packages ${missing[*]} (apt-get install ${missing[*]})"
+    exit 1
+  fi
+fi
 
 mkdir -p "$work" "$artifacts"
 # One build at a time on the machine (several checkouts share the cache).
