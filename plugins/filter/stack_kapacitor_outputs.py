@@ -14,7 +14,8 @@ One output per Kapacitor host whose stream tasks read what the host writes (the 
 * without it, with this host's own Kapacitor user (``kapacitor_user.yml``);
 * a Kapacitor outside the inventory (an empty Kapacitor group) gets the points at the stack's Kapacitor URL.
 
-See ``stack_kapacitor_outputs.yml`` for the options.
+``stack_relay_env_secrets`` reads both of a relay's passwords from its environment file (relay_secrets.yml
+keeps them; this filter's fallback reads the listener's). See the ``.yml`` file of each filter.
 """
 
 from __future__ import annotations
@@ -30,7 +31,12 @@ from ansible.errors import AnsibleFilterError
 
 # Set on each Kapacitor host by roles/stack/tasks/relay_secrets.yml.
 SECRETS_FACT = "__stack_relay_secrets"
-LISTENER = re.compile(r"(?m)^TICKSTACK_RELAY_LISTENER_PASSWORD=([0-9A-Za-z]+)$")
+# The relay's environment file (roles/stack/tasks/kapacitor_relay.yml): its listener's password and its
+# Kapacitor user's.
+PASSWORDS = {
+    "listener": re.compile(r"(?m)^TICKSTACK_RELAY_LISTENER_PASSWORD=([0-9A-Za-z]+)$"),
+    "kapacitor": re.compile(r"(?m)^TICKSTACK_RELAY_KAPACITOR_PASSWORD=([0-9A-Za-z]+)$"),
+}
 
 
 def _port(url: str) -> int:
@@ -40,17 +46,17 @@ def _port(url: str) -> int:
         raise AnsibleFilterError("stack_kapacitor_outputs: %s is not a URL (%s)" % (url, e)) from e
 
 
-def _read_password(result: Any) -> str:
-    """The listener password in a slurp result of the relay's environment file ('' when none)."""
+def stack_relay_env_secrets(result: Any) -> dict[str, str]:
+    """The relay's two passwords in a slurp result of its environment file, '' for each one not there."""
     content = result.get("content") if isinstance(result, Mapping) else None
-    if not content:
-        return ""
-    try:
-        text = base64.b64decode(content).decode("utf-8", "replace")
-    except (binascii.Error, ValueError):
-        return ""
-    found = LISTENER.search(text)
-    return found.group(1) if found else ""
+    text = ""
+    if content:
+        try:
+            text = base64.b64decode(content).decode("utf-8", "replace")
+        except (binascii.Error, ValueError):
+            text = ""
+    found = {name: pattern.search(text) for name, pattern in PASSWORDS.items()}
+    return {name: match.group(1) if match else "" for name, match in found.items()}
 
 
 def stack_kapacitor_outputs(targets: Any, kapacitor_hosts: Any, kapacitor_url: str, scheme: str = "http",
@@ -77,7 +83,7 @@ def stack_kapacitor_outputs(targets: Any, kapacitor_hosts: Any, kapacitor_url: s
             if isinstance(known, Mapping) and known.get("listener"):
                 password = known["listener"]
             else:
-                password = _read_password(files[index] if index < len(files) else None)
+                password = stack_relay_env_secrets(files[index] if index < len(files) else None)["listener"]
             outputs.append({"urls": [url], "username": relay_username, "password": password})
         else:
             outputs.append({"urls": [url], "username": own.get("name") or "", "password": own.get("password") or ""})
@@ -86,4 +92,4 @@ def stack_kapacitor_outputs(targets: Any, kapacitor_hosts: Any, kapacitor_url: s
 
 class FilterModule:
     def filters(self) -> dict[str, Any]:
-        return {"stack_kapacitor_outputs": stack_kapacitor_outputs}
+        return {"stack_kapacitor_outputs": stack_kapacitor_outputs, "stack_relay_env_secrets": stack_relay_env_secrets}

@@ -14,6 +14,7 @@ from ansible.errors import AnsibleFilterError  # noqa: E402
 from ansible_collections.tickstack.influx.plugins.filter.stack_kapacitor_outputs import (  # noqa: E402
     FilterModule,
     stack_kapacitor_outputs,
+    stack_relay_env_secrets,
 )
 
 HOSTS = ["kap-a", "kap-b"]
@@ -105,5 +106,24 @@ def test_a_bad_url_is_named():
         stack_kapacitor_outputs(["kap-b"], HOSTS, "http://kap-a:port")
 
 
+def test_the_relay_env_file_gives_both_passwords():
+    text = b"TICKSTACK_RELAY_KAPACITOR_PASSWORD=Kap0123\nTICKSTACK_RELAY_LISTENER_PASSWORD=Lis0123\n"
+    assert stack_relay_env_secrets({"content": base64.b64encode(text).decode()}) == {
+        "listener": "Lis0123", "kapacitor": "Kap0123"}
+
+
+@pytest.mark.parametrize("result", [
+    {"failed": True, "msg": "file not found"},
+    {"skipped": True},
+    {"content": "not base64 !"},
+    {"content": base64.b64encode(b"TICKSTACK_RELAY_LISTENER_PASSWORD=has spaces\n").decode()},
+    None,
+])
+def test_what_is_not_in_the_file_is_empty(result):
+    assert stack_relay_env_secrets(result) == {"listener": "", "kapacitor": ""}
+
+
 def test_registered():
-    assert FilterModule().filters()["stack_kapacitor_outputs"] is stack_kapacitor_outputs
+    filters = FilterModule().filters()
+    assert filters["stack_kapacitor_outputs"] is stack_kapacitor_outputs
+    assert filters["stack_relay_env_secrets"] is stack_relay_env_secrets
