@@ -127,7 +127,7 @@ def _influxdb_outputs(value: Any, problems: list) -> list:
     """telegraf_influxdb_outputs: further [[outputs.influxdb]] tables (a 1.x server), each with its urls."""
     if _empty(value):
         return []
-    if (isinstance(value, (str, Mapping)) or not isinstance(value, (list, tuple))
+    if (not isinstance(value, (list, tuple))
             or any(not isinstance(item, Mapping) or _empty(item.get("urls")) or isinstance(item.get("urls"), str)
                    for item in value)):
         problems.append("telegraf_influxdb_outputs must be a list of [[outputs.influxdb]] settings, each a dict with "
