@@ -25,18 +25,19 @@ export GNUPGHOME=$work/key
 
 log() { printf '[apt-repo] %s\n' "$*" >&2; }
 
-# What a fresh Debian machine lacks (apt-utils, often gnupg) is installed when we may, as tools/docker.sh
-# installs the Docker engine; otherwise the error names the packages.
+# What a fresh Debian machine lacks (apt-utils, often gnupg) is installed when we may
+# (tools/debian_packages.sh, as for the Docker engine); otherwise the error names the packages.
+# shellcheck source=tools/debian_packages.sh
+. "$here/debian_packages.sh"
 declare -A package_of=([dpkg-deb]=dpkg [apt-ftparchive]=apt-utils [gpg]=gnupg [flock]=util-linux)
 missing=()
-for tool in dpkg-deb apt-ftparchive gpg flock; do
+for tool in "${!package_of[@]}"; do
   command -v "$tool" >/dev/null || missing+=("${package_of[$tool]}")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  if debian_can_install; then
     log "installing ${missing[*]} (Debian packages)"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    debian_install "${missing[@]}"
   else
     log "ERROR: missing tools: install the Debian packages ${missing[*]} (apt-get install ${missing[*]})"
     exit 1

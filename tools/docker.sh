@@ -12,6 +12,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=/dev/null
 . "$here/versions.env"
+# shellcheck source=tools/debian_packages.sh
+. "$here/debian_packages.sh"
 cache=${TICKSTACK_CACHE:-$HOME/.cache/tickstack}
 mirror=${TICKSTACK_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 image_repo=${TICKSTACK_IMAGE_REPO:-tickstack/debian-systemd}
@@ -29,10 +31,9 @@ ensure_engine() {
     return 0
   fi
   if ! command -v dockerd >/dev/null; then
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    if debian_can_install; then
       log "installing Debian's docker.io"
-      apt-get update -qq
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io >/dev/null
+      debian_install docker.io
     else
       die "no Docker engine: install Docker (Debian: 'apt-get install docker.io' as root) and start it"
     fi
@@ -57,11 +58,8 @@ ensure_engine() {
 
 ensure_debootstrap() {
   command -v debootstrap >/dev/null && return 0
-  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
-    die "debootstrap is missing: install it (Debian: 'apt-get install debootstrap')"
-  fi
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
+  debian_can_install || die "debootstrap is missing: install it (Debian: 'apt-get install debootstrap')"
+  debian_install debootstrap
 }
 
 # One image build at a time (make test starts one in the background; a second caller waits for it,
