@@ -661,10 +661,10 @@ class InfluxDB2Client(object):
             found = list(self.http.paginate("/api/v2/buckets", "buckets", query=query, limit=MAX_PAGE_SIZE,
                                             required=("id",)))
         except NotFound:  # a name filter that matches nothing is a 404 (so is an org name that does)
-            if not name:
-                raise
             if isinstance(org_id, OrgRef):
                 org_id.confirm()  # a missing organization is an error, not "no such bucket"
+            if not name:
+                raise
             return []
         return org_id.learn(found) if isinstance(org_id, OrgRef) else found
 

@@ -56,6 +56,36 @@ def refuse_empty(params: Dict[str, Any], keys: Iterable[str]) -> None:
                                % key)
 
 
+def run_entries(option: str, entries: list, keys: Iterable[str], run_one: Callable[[int, Dict[str, Any]], Dict[str, Any]],
+                result_key: str, what: str) -> Dict[str, Any]:
+    """The result of a module's list option (``tasks``, ``buckets``, ``mappings``): ``run_one(index, entry)``
+    for each entry in order, each returning ``{"changed", result_key, "diff"}``.
+
+    The result lists one ``{<keys>, "changed", result_key}`` per entry (``keys``: the entry's natural
+    keys, which also name it, joined with ``/``) and one diff per entry, headed with ``what`` and that
+    name. A failing entry's error is prefixed with ``option[index] (name)``; those before it are done
+    (each entry changes whole or not at all), so a new run goes on from it.
+    """
+    keys = tuple(keys)
+    results, diffs = [], []
+    for index, entry in enumerate(entries):
+        name = "/".join(str(entry[key]) for key in keys)
+        try:
+            result = run_one(index, entry)
+        except TickstackError as e:
+            where = "%s[%d] (%s): " % (option, index, name)
+            if hasattr(e, "message"):  # an API error: str() shows its message after the call
+                e.message = where + (e.message or "")
+            e.msg = where + e.msg
+            raise
+        header = "%s %s" % (what, name)
+        diffs.append(dict(result.get("diff") or {}, before_header=header, after_header=header))
+        row = dict((key, entry[key]) for key in keys)
+        row.update({"changed": result["changed"], result_key: result[result_key]})
+        results.append(row)
+    return {"changed": any(r["changed"] for r in results), option: results, "diff": diffs}
+
+
 def param_secrets(params: Any) -> set:
     """The credentials inside URLs anywhere in the parameters (userinfo, webhook URLs, secret query values)."""
     if isinstance(params, dict):

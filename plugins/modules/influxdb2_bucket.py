@@ -13,6 +13,9 @@ short_description: Manage InfluxDB 2 buckets
 description:
   - Create, update and delete a bucket, identified by its name within the organization O(org) (or O(org_id)).
   - Retention and shard-group durations are compared in seconds, so V(30d) and V(720h) are the same.
+  - With O(buckets), manages several buckets of the organization in one run, from one listing of its
+    buckets; an idempotent run of any number of buckets costs one request (one per 100 buckets the
+    organization holds).
 author:
   - tickstack.influx contributors (@tickstack)
 extends_documentation_fragment: [tickstack.influx.attributes, tickstack.influx.influxdb2, tickstack.influx.tls]
@@ -22,8 +25,35 @@ options:
       - Name of the bucket.
       - Names starting with V(_) are reserved for system buckets and names containing V(") break
         queries; the module refuses both before contacting the server.
+      - Required unless O(buckets) is set.
     type: str
-    required: true
+  buckets:
+    description:
+      - Several buckets of the organization, each with the options of a single one (O(name),
+        O(description), O(retention), O(shard_group_duration), O(state)), handled in order.
+      - Every entry is checked before any request; a bucket listed twice is refused.
+      - Mutually exclusive with O(name), O(description), O(retention) and O(shard_group_duration).
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: Name of the bucket.
+        type: str
+        required: true
+      description:
+        description: Its description; not managed when omitted.
+        type: str
+      retention:
+        description: How long data is kept (as O(retention)); not managed when omitted.
+        type: raw
+      shard_group_duration:
+        description: Time range of each shard group (as O(shard_group_duration)); not managed when omitted.
+        type: raw
+      state:
+        description: V(present) or V(absent).
+        type: str
+        choices: [present, absent]
+        default: present
   description:
     description:
       - Description of the bucket. Not managed when omitted; V("") clears it.
@@ -82,12 +112,19 @@ EXAMPLES = r"""
   tickstack.influx.influxdb2_bucket:
     name: scratch
     state: absent
+
+- name: Several buckets in one run (one request when none changes)
+  tickstack.influx.influxdb2_bucket:
+    buckets:
+      - {name: telegraf, retention: 30d}
+      - {name: rollups, retention: 1y, description: Hourly rollups}
+      - {name: scratch, state: absent}
 """
 
 RETURN = r"""
 bucket:
   description: The bucket after the run (its predicted state in check mode). Empty when absent.
-  returned: always
+  returned: unless O(buckets) is set
   type: dict
   sample:
     id: 0a1b2c3d4e5f6071
@@ -99,7 +136,19 @@ bucket:
     retention_seconds: 2592000
     shard_group_duration: 1d
     shard_group_duration_seconds: 86400
+buckets:
+  description:
+    - With O(buckets), one entry per bucket, in order - C(name), C(changed) and C(bucket) (as RV(bucket)).
+  returned: when O(buckets) is set
+  type: list
+  elements: dict
+  sample:
+    - name: telegraf
+      changed: false
+      bucket: {id: 0a1b2c3d4e5f6071, name: telegraf, retention: 30d}
 """
+
+import copy
 
 from ansible_collections.tickstack.influx.plugins.module_utils.compare import Differ, state_diff
 from ansible_collections.tickstack.influx.plugins.module_utils.influxdb2 import (
@@ -113,7 +162,7 @@ from ansible_collections.tickstack.influx.plugins.module_utils.influxdb2 import 
     parse_duration,
     validate_bucket_name,
 )
-from ansible_collections.tickstack.influx.plugins.module_utils.runner import STATE, run_module
+from ansible_collections.tickstack.influx.plugins.module_utils.runner import STATE, run_entries, run_module
 
 MIN_DURATION = 3600  # meta.MinRetentionPolicyDuration
 
@@ -133,14 +182,49 @@ def desired_durations(params):
     return retention, shard_group
 
 
+ENTRY_KEYS = ("name", "description", "retention", "shard_group_duration", "state")
+
+
 def ensure(module, client):
     params = module.params
+    if params.get("buckets") is not None:
+        return ensure_all(module, client)
     name = params["name"]
     validate_bucket_name(name)
-    retention, shard_group = desired_durations(params)
-    # Resolved only if its ID is needed: the lists below take it by name and teach its ID.
+    durations = desired_durations(params)
+    # Resolved only if its ID is needed: the lists take it by name and teach its ID.
     org = client.org_ref(params["org"], params["org_id"])
-    current = client.find_bucket(org, name)
+    return ensure_bucket(module, client, org, params, durations, client.find_bucket(org, name))
+
+
+def ensure_all(module, client):
+    """Every entry of O(buckets), from one listing of the organization's buckets (paginated)."""
+    entries = [dict((key, entry.get(key)) for key in ENTRY_KEYS) for entry in module.params["buckets"]]
+    durations, seen = [], set()
+    # Every entry is checked before any request.
+    for index, entry in enumerate(entries):
+        where = "buckets[%d]" % index
+        try:
+            validate_bucket_name(entry["name"])
+            durations.append(desired_durations(entry))
+        except InvalidInput as e:
+            raise InvalidInput("%s: %s" % (where, e)) from e
+        if entry["name"] in seen:
+            raise InvalidInput("%s: the bucket %s is listed twice" % (where, entry["name"]))
+        seen.add(entry["name"])
+    org = client.org_ref(module.params["org"], module.params["org_id"]) if entries else None
+    listed = dict((b.get("name"), b) for b in client.list_buckets(org)) if entries else {}
+
+    def run_one(index, entry):
+        return ensure_bucket(module, client, org, entry, durations[index], listed.get(entry["name"]))
+
+    return run_entries("buckets", entries, ("name",), run_one, "bucket", "bucket")
+
+
+def ensure_bucket(module, client, org, params, durations, current):
+    """One bucket (``params``: the entry's options; ``current``: the server's bucket of that name, or None)."""
+    name = params["name"]
+    retention, shard_group = durations
 
     if params["state"] == "absent":
         if current is None:
@@ -200,13 +284,21 @@ def ensure(module, client):
 
 
 def main():
-    run_module(influxdb2_argument_spec(
+    entry = dict(
         name=dict(type="str", required=True),
         description=dict(type="str"),
         retention=dict(type="raw"),
         shard_group_duration=dict(type="raw"),
         state=STATE,
-    ), ensure, connect, action=lambda p: "cannot manage bucket %r" % p["name"], natural_keys=("name",))
+    )
+    # A single bucket: the same options, its name not required (buckets may be given instead).
+    single = copy.deepcopy(entry)
+    single["name"] = dict(type="str")
+    spec = influxdb2_argument_spec(buckets=dict(type="list", elements="dict", options=entry), **single)
+    exclusive = [("buckets", key) for key in ("name", "description", "retention", "shard_group_duration")]
+    run_module(spec, ensure, connect,
+               action=lambda p: "cannot manage bucket %r" % p["name"] if p.get("name") else "cannot manage the buckets",
+               natural_keys=("name",), mutually_exclusive=exclusive, required_one_of=[("name", "buckets")])
 
 
 if __name__ == "__main__":

@@ -23,6 +23,8 @@ description:
     C(rp). InfluxDB makes the first stored mapping of a database its default; O(default=true) moves the default
     to this mapping; O(default=false) moves it to another stored mapping of the database, and is not possible
     when there is no other one (the module then warns and leaves it).
+  - With O(mappings), manages several mappings of the organization in one run, from one listing of its
+    mappings and one of its buckets; an idempotent run of any number of mappings costs two requests.
 author:
   - tickstack.influx contributors (@tickstack)
 extends_documentation_fragment: [tickstack.influx.attributes, tickstack.influx.influxdb2, tickstack.influx.tls]
@@ -30,9 +32,43 @@ options:
   database:
     description:
       - The 1.x database name (letters, digits, V(_), V(-) and V(.)).
+      - Required unless O(mappings) is set.
     type: str
-    required: true
     aliases: [db]
+  mappings:
+    description:
+      - Several mappings of the organization, each with the options of a single one (O(database),
+        O(retention_policy), O(bucket), O(default), O(virtual_ok), O(state)), handled in order.
+      - Every entry is checked before any request; a database and retention policy listed twice is refused.
+      - Mutually exclusive with O(database), O(retention_policy), O(bucket), O(default) and O(virtual_ok).
+    type: list
+    elements: dict
+    suboptions:
+      database:
+        description: The 1.x database name.
+        type: str
+        required: true
+        aliases: [db]
+      retention_policy:
+        description: The 1.x retention policy name.
+        type: str
+        default: autogen
+        aliases: [rp]
+      bucket:
+        description: The bucket it points at, by name or ID; required with V(state=present).
+        type: str
+      default:
+        description: Whether this is the database's default retention policy; not managed when omitted.
+        type: bool
+      virtual_ok:
+        description: Whether a matching virtual mapping satisfies V(state=present) (as O(virtual_ok)).
+        type: bool
+        default: true
+      state:
+        description: V(present) or V(absent).
+        type: str
+        choices: [present, absent]
+        default: present
   retention_policy:
     description:
       - The 1.x retention policy name.
@@ -42,7 +78,7 @@ options:
   bucket:
     description:
       - The bucket the mapping points at, by name, or by ID when no bucket has that name. Required with
-        O(state=present).
+        O(state=present) (unless O(mappings) is set).
     type: str
   default:
     description:
@@ -90,6 +126,12 @@ EXAMPLES = r"""
     database: telegraf
     rp: one_year
     state: absent
+
+- name: Several mappings in one run (two requests when none changes)
+  tickstack.influx.influxdb2_dbrp:
+    mappings:
+      - {database: telegraf, rp: autogen, bucket: telegraf, default: true, virtual_ok: false}
+      - {database: telegraf, rp: one_year, bucket: telegraf-long}
 """
 
 RETURN = r"""
@@ -97,7 +139,7 @@ dbrp:
   description:
     - The mapping after the run (predicted in check mode); the virtual one when that satisfies the task.
       Empty when no mapping remains.
-  returned: always
+  returned: unless O(mappings) is set
   type: dict
   sample:
     id: 0a1b2c3d4e5f6071
@@ -109,13 +151,27 @@ dbrp:
     org_id: 2c3d4e5f60718293
 replaced:
   description: Whether a stored mapping pointing at another bucket was deleted and created again.
-  returned: always
+  returned: unless O(mappings) is set
   type: bool
 virtual_remains:
   description: With O(state=absent), whether a virtual mapping still answers for the database and retention policy.
   returned: when O(state=absent)
   type: bool
+mappings:
+  description:
+    - With O(mappings), one entry per mapping, in order - C(database), C(retention_policy), C(changed) and
+      C(dbrp) (as RV(dbrp)).
+  returned: when O(mappings) is set
+  type: list
+  elements: dict
+  sample:
+    - database: telegraf
+      retention_policy: autogen
+      changed: false
+      dbrp: {id: 0a1b2c3d4e5f6071, database: telegraf, retention_policy: autogen, default: true, virtual: false}
 """
+
+import copy
 
 from ansible_collections.tickstack.influx.plugins.module_utils.compare import Differ, state_diff
 from ansible_collections.tickstack.influx.plugins.module_utils.errors import OperationFailed
@@ -127,15 +183,76 @@ from ansible_collections.tickstack.influx.plugins.module_utils.influxdb2 import 
     influxdb2_argument_spec,
     virtual_bucket_names,
 )
-from ansible_collections.tickstack.influx.plugins.module_utils.runner import STATE, run_module
+from ansible_collections.tickstack.influx.plugins.module_utils.runner import STATE, run_entries, run_module
+
+
+ENTRY_KEYS = ("database", "retention_policy", "bucket", "default", "virtual_ok", "state")
 
 
 def ensure(module, client):
     params = module.params
-    database, rp = params["database"], params["retention_policy"]
-    # Resolved only if its ID is needed: the lists below take it by name and teach its ID.
+    if params.get("mappings") is not None:
+        return ensure_all(module, client)
+    # Resolved only if its ID is needed: the lists take it by name and teach its ID.
     org = client.org_ref(params["org"], params["org_id"])
-    mappings = client.list_dbrps(org, database=database)
+    mappings = client.list_dbrps(org, database=params["database"])
+    bucket = None
+    if params["state"] == "present":
+        if not params["bucket"]:
+            raise InvalidInput("bucket: required with state=present (the bucket name or ID the mapping points at)")
+        bucket = client.resolve_bucket(org["id"], params["bucket"])
+    return ensure_mapping(module, client, org, params, mappings, bucket)
+
+
+def check_entries(entries):
+    """Refuse a bad entry of O(mappings) before any request."""
+    seen = set()
+    for index, entry in enumerate(entries):
+        where = "mappings[%d]" % index
+        for key in ("database", "retention_policy", "bucket"):
+            value = entry.get(key)
+            if isinstance(value, str) and not value.strip():
+                raise InvalidInput("%s.%s: cannot be empty (is a variable undefined or defaulted to an empty string?)"
+                                   % (where, key))
+        if entry["state"] == "present" and not entry["bucket"]:
+            raise InvalidInput("%s (%s/%s): bucket: required with state=present (the bucket name or ID the mapping "
+                               "points at)" % (where, entry["database"], entry["retention_policy"]))
+        key = (entry["database"], entry["retention_policy"])
+        if key in seen:
+            raise InvalidInput("%s: the mapping %s/%s is listed twice" % (where, key[0], key[1]))
+        seen.add(key)
+
+
+def ensure_all(module, client):
+    """Every entry of O(mappings), from one listing of the organization's mappings and one of its buckets."""
+    entries = [dict((key, entry.get(key)) for key in ENTRY_KEYS) for entry in module.params["mappings"]]
+    check_entries(entries)
+    if not entries:
+        return {"changed": False, "mappings": [], "diff": []}
+    org = client.org_ref(module.params["org"], module.params["org_id"])
+    by_database = {}
+    for found in client.list_dbrps(org):
+        by_database.setdefault(found.get("database"), []).append(found)
+    wanted = [(index, entry) for index, entry in enumerate(entries) if entry["state"] == "present"]
+    resolved = client.resolve_buckets(org, [(entry["bucket"], "mappings[%d].bucket" % index) for index, entry in wanted])
+    buckets = dict((index, bucket) for (index, _entry), bucket in zip(wanted, resolved))
+
+    def run_one(index, entry):
+        database = entry["database"]
+        result = ensure_mapping(module, client, org, entry, by_database.get(database, []), buckets.get(index))
+        # A change can move the database's default: the next entries of that database see it as it is now.
+        # (In check mode they compare with the listing: their predicted default may not show this one's.)
+        if result["changed"] and not module.check_mode:
+            by_database[database] = client.list_dbrps(org, database=database)
+        return result
+
+    return run_entries("mappings", entries, ("database", "retention_policy"), run_one, "dbrp", "DBRP mapping")
+
+
+def ensure_mapping(module, client, org, params, mappings, bucket):
+    """One mapping: ``mappings`` are the organization's (stored and virtual) of its database, ``bucket``
+    the bucket it points at (``None`` with ``state=absent``)."""
+    database, rp = params["database"], params["retention_policy"]
     same_db_stored = [m for m in mappings if not m.get("virtual")]
     stored = next((m for m in same_db_stored if m.get("retention_policy") == rp), None)
     virtual = next((m for m in mappings if m.get("virtual") and m.get("retention_policy") == rp), None)
@@ -155,9 +272,6 @@ def ensure(module, client):
         result["virtual_remains"] = any(client.find_bucket(org["id"], name) for name in virtual_bucket_names(database, rp))
         return result
 
-    if not params["bucket"]:
-        raise InvalidInput("bucket: required with state=present (the bucket name or ID the mapping points at)")
-    bucket = client.resolve_bucket(org["id"], params["bucket"])
     wanted_default = params["default"]
 
     if stored is None:
@@ -226,15 +340,27 @@ def key_fields(mapping):
 
 
 def main():
-    run_module(influxdb2_argument_spec(
+    entry = dict(
         database=dict(type="str", required=True, aliases=["db"]),
         retention_policy=dict(type="str", default="autogen", aliases=["rp"]),
         bucket=dict(type="str"),
         default=dict(type="bool"),
         virtual_ok=dict(type="bool", default=True),
         state=STATE,
-    ), ensure, connect, action=lambda p: "cannot manage DBRP mapping %s/%s" % (p["database"], p["retention_policy"]),
-        natural_keys=("database", "retention_policy", "bucket"), required_if=[("state", "present", ("bucket",))])
+    )
+    # A single mapping: the same options, its database not required (mappings may be given instead).
+    single = copy.deepcopy(entry)
+    single["database"] = dict(type="str", aliases=["db"])
+    spec = influxdb2_argument_spec(mappings=dict(type="list", elements="dict", options=entry), **single)
+    # retention_policy and virtual_ok have defaults: they cannot be told apart from omitted, so they are
+    # not refused beside mappings (and unused then).
+    exclusive = [("mappings", key) for key in ("database", "bucket", "default")]
+    run_module(spec, ensure, connect,
+               action=lambda p: ("cannot manage DBRP mapping %s/%s" % (p["database"], p["retention_policy"])
+                                 if p.get("database") else "cannot manage the DBRP mappings"),
+               natural_keys=("database", "retention_policy", "bucket"), mutually_exclusive=exclusive,
+               required_one_of=[("database", "mappings")],
+               required_if=[("state", "present", ("bucket", "mappings"), True)])
 
 
 if __name__ == "__main__":

@@ -301,7 +301,7 @@ diff:
 import copy
 
 from ansible_collections.tickstack.influx.plugins.module_utils.compare import Differ, state_diff
-from ansible_collections.tickstack.influx.plugins.module_utils.errors import InvalidInput, TickstackError
+from ansible_collections.tickstack.influx.plugins.module_utils.errors import InvalidInput
 from ansible_collections.tickstack.influx.plugins.module_utils.http_client import ApiError, Conflict
 from ansible_collections.tickstack.influx.plugins.module_utils.kapacitor import (
     KapacitorFailure,
@@ -312,7 +312,7 @@ from ansible_collections.tickstack.influx.plugins.module_utils.kapacitor import 
     vars_key,
     wire_vars,
 )
-from ansible_collections.tickstack.influx.plugins.module_utils.runner import STATE, run_module
+from ansible_collections.tickstack.influx.plugins.module_utils.runner import STATE, run_entries, run_module
 from ansible_collections.tickstack.influx.plugins.module_utils.tickscript import script_dbrps, script_key, script_type
 
 
@@ -501,22 +501,12 @@ def ensure_all(module, client):
     entries = module.params["tasks"]
     check_entries(entries)
     listed = dict((task["id"], task) for task in client.list_tasks(fields=LIST_FIELDS)) if entries else {}
-    results, diffs = [], []
-    for index, entry in enumerate(entries):
+
+    def run_one(_index, entry):
         params = dict((key, entry.get(key)) for key in ENTRY_KEYS)
-        try:
-            result = TaskManager(module, client, params, current=listed.get(entry["id"])).run()
-        except TickstackError as e:
-            # Those before it are done (each entry is changed whole or not at all): a new run goes on from it.
-            where = "tasks[%d] (%s): " % (index, entry["id"])
-            if isinstance(e, ApiError):
-                e.message = where + (e.message or "")
-            e.msg = where + e.msg
-            raise
-        diff = result.get("diff") or {}
-        diffs.append(dict(diff, before_header="task %s" % entry["id"], after_header="task %s" % entry["id"]))
-        results.append({"id": entry["id"], "changed": result["changed"], "task": result["task"]})
-    return {"changed": any(r["changed"] for r in results), "tasks": results, "diff": diffs}
+        return TaskManager(module, client, params, current=listed.get(entry["id"])).run()
+
+    return run_entries("tasks", entries, ("id",), run_one, "task", "task")
 
 
 class TaskManager(object):

@@ -296,6 +296,19 @@ def dbrp_mappings(databases: Sequence[Mapping[str, Any]], defaults: Mapping[str,
              "default": defaults.get(d["database"]) == d["retention_policy"]} for d in databases]
 
 
+def bucket_entries(items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """influxdb2_bucket's ``buckets``: what the model sets of each bucket, nothing it leaves unset."""
+    return [dict({"name": item["bucket"]}, **{key: item[key] for key in ("retention", "description") if key in item})
+            for item in items]
+
+
+def dbrp_entries(mappings: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """influxdb2_dbrp's ``mappings``: stored (not virtual) mappings, the database's default retention policy
+    made its default (the others' default left to InfluxDB, which keeps one per database)."""
+    return [{"database": m["database"], "retention_policy": m["retention_policy"], "bucket": m["bucket"],
+             "default": True if m["default"] else None, "virtual_ok": False} for m in mappings]
+
+
 # --- tasks ----------------------------------------------------------------------------------------
 
 def _extra_pairs(task: Mapping[str, Any], key: str, defaults: Mapping[str, str], label: str,
@@ -601,6 +614,7 @@ def build_plan(*, databases: Sequence[Any] | None = None, kapacitor_tasks: Seque
                                                                     used_buckets("writes", mine), org)
     remotes, replication_items = plan_replications(replications, [b["bucket"] for b in bucket_items], stack_name,
                                                    errors)
+    mappings = dbrp_mappings(dbs, defaults)
     tokens = [{"service": service, "host": host, "description": token_description(stack_name, service, host),
                "permissions": host_permissions[service][host]}
               for service, hosts in (("kapacitor", kapacitor_hosts), ("telegraf", telegraf_hosts)) for host in hosts]
@@ -610,7 +624,10 @@ def build_plan(*, databases: Sequence[Any] | None = None, kapacitor_tasks: Seque
         "databases": dbs,
         "default_rps": defaults,
         "buckets": bucket_items,
-        "dbrps": dbrp_mappings(dbs, defaults),
+        "dbrps": mappings,
+        # The same in the shape of influxdb2_bucket's buckets and influxdb2_dbrp's mappings (roles/stack/tasks/resources.yml).
+        "bucket_entries": bucket_entries(bucket_items),
+        "dbrp_entries": dbrp_entries(mappings),
         "telegraf_dbrp": _pair_dict(telegraf_dbrp),
         "telegraf_bucket": telegraf_bucket,
         "tasks": planned,

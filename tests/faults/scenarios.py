@@ -258,6 +258,26 @@ def _token_prepare(case):
                                             "orgID": case.influxdb.org_id}}]}), "create token")
 
 
+def _buckets_check(case, result):
+    """influxdb2_bucket with buckets: the existing bucket updated, the new one made."""
+    problems = _bucket_check(3 * 86400, "changed")(case, result)
+    made = bucket_by_name(case, case.prefix + "bucket2")
+    rules = [r for r in (made or {}).get("retentionRules") or [] if r.get("type", "expire") == "expire"]
+    if made is None or not rules or rules[0]["everySeconds"] != 2 * 86400:
+        problems.append("bucket %s: %s, want a retention of 2d" % (case.prefix + "bucket2", made))
+    return problems
+
+
+def _dbrps_check(case, result):
+    """influxdb2_dbrp with mappings: the existing mapping moved to b2, a new database mapped to b1."""
+    problems = _dbrp_check("b2")(case, result)
+    found = stored_dbrps(case, case.prefix + "db2")
+    if [(m["retention_policy"], m["bucketID"], bool(m.get("default"))) for m in found] != [
+            ("autogen", case.made["b1"]["id"], True)]:
+        problems.append("database %s: %s, want autogen -> b1, its default" % (case.prefix + "db2", found))
+    return problems
+
+
 def _dbrp_prepare(move):
     def prepare(case):
         case.made["b1"] = make_bucket(case, case.prefix + "b1")
@@ -510,6 +530,11 @@ INFLUX_SCENARIOS = [
              prepare=lambda case: case.made.update(bucket=make_bucket(case, case.prefix + "bucket", 86400, "old")),
              args=lambda case: {"name": case.prefix + "bucket", "retention": "3d", "description": "changed"},
              check=_bucket_check(3 * 86400, "changed"), expected=lambda case: {("bucket", case.prefix + "bucket")}),
+    Scenario("influxdb2_bucket/several", "influxdb2_bucket", "influxdb",
+             prepare=lambda case: case.made.update(bucket=make_bucket(case, case.prefix + "bucket", 86400, "old")),
+             args=lambda case: {"buckets": [{"name": case.prefix + "bucket", "retention": "3d", "description": "changed"},
+                                            {"name": case.prefix + "bucket2", "retention": "2d"}]},
+             check=_buckets_check, expected=lambda case: {("bucket", case.prefix + "bucket"), ("bucket", case.prefix + "bucket2")}),
     Scenario("influxdb2_token/create", "influxdb2_token", "influxdb", args=_token_args("read"),
              check=_token_check("read"), expected=lambda case: {("token", case.prefix + "token")}),
     Scenario("influxdb2_token/replace", "influxdb2_token", "influxdb", args=_token_args("write"),
@@ -529,6 +554,16 @@ INFLUX_SCENARIOS = [
              as_before=lambda case: _dbrp_check("b1")(case, {}),
              expected=lambda case: {("dbrp", case.prefix + "db/autogen"), ("bucket", case.prefix + "b1"),
                                     ("bucket", case.prefix + "b2")},
+             removable=lambda case: {case.made["dbrp"]["id"]}),
+    Scenario("influxdb2_dbrp/several", "influxdb2_dbrp", "influxdb",
+             args=lambda case: {"mappings": [
+                 {"database": case.prefix + "db", "retention_policy": "autogen", "bucket": case.prefix + "b2",
+                  "virtual_ok": False},
+                 {"database": case.prefix + "db2", "retention_policy": "autogen", "bucket": case.prefix + "b1",
+                  "default": True, "virtual_ok": False}]},
+             prepare=_dbrp_prepare(move=True), check=_dbrps_check,
+             expected=lambda case: {("dbrp", case.prefix + "db/autogen"), ("dbrp", case.prefix + "db2/autogen"),
+                                    ("bucket", case.prefix + "b1"), ("bucket", case.prefix + "b2")},
              removable=lambda case: {case.made["dbrp"]["id"]}),
     Scenario("influxdb2_v1_auth/create", "influxdb2_v1_auth", "influxdb",
              args=lambda case: {"username": case.prefix + "user", "password": PASSWORD_NEW,

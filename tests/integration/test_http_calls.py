@@ -42,10 +42,12 @@ BOUND = {
     "influxdb2_setup": 2,
     # GET the org by name: the object itself.
     "influxdb2_org": 1,
-    # The bucket, listed by org name and bucket name (the org's ID comes with it).
+    # The bucket, listed by org name and bucket name (the org's ID comes with it); with buckets
+    # (several), the one listing of the org's buckets.
     "influxdb2_bucket": 1,
     # The mappings of the database, listed by org name (they carry the org's ID), then the bucket by
-    # name: a mapping names its bucket by ID, and the API takes no bucket name.
+    # name: a mapping names its bucket by ID, and the API takes no bucket name. With mappings
+    # (several), the one listing of the org's mappings, then its buckets in one lookup.
     "influxdb2_dbrp": 2,
     # The org's authorizations, listed by org name (they carry the org's ID), then every bucket name
     # the permissions give in one lookup: a permission names its bucket by ID, and
@@ -191,6 +193,22 @@ def _dbrp(server, prefix):
             "virtual_ok": False}
 
 
+def _buckets(server, prefix):
+    # The stack role's shape (roles/stack/tasks/resources.yml): every bucket of the model in one run.
+    return {"org": server.org, "buckets": [{"name": prefix + "bulk-%d" % n, "retention": "%dd" % (30 + n)} for n in range(3)]}
+
+
+def _dbrps(server, prefix):
+    # The stack role's shape: every mapping of the model in one run, stored, one default per database.
+    make_buckets(server, [prefix + "bulk-a", prefix + "bulk-b"])
+    return {"mappings": [
+        {"database": prefix + "bulkdb", "retention_policy": "autogen", "bucket": prefix + "bulk-a", "default": True,
+         "virtual_ok": False},
+        {"database": prefix + "bulkdb", "retention_policy": "long", "bucket": prefix + "bulk-b", "virtual_ok": False},
+        {"database": prefix + "otherdb", "retention_policy": "autogen", "bucket": prefix + "bulk-b", "default": True,
+         "virtual_ok": False}]}
+
+
 def _token(server, prefix):
     # The shape of the stack's Kapacitor token: read the Telegraf bucket, read and write its own.
     names = [prefix + "telegraf", prefix + "kapacitor", prefix + "alerts"]
@@ -245,7 +263,8 @@ def _newest_point(server, prefix):
 
 
 INFLUX_CASES = {
-    "influxdb2_setup": _setup, "influxdb2_org": _org, "influxdb2_bucket": _bucket, "influxdb2_dbrp": _dbrp,
+    "influxdb2_setup": _setup, "influxdb2_org": _org, "influxdb2_bucket": _bucket, "influxdb2_bucket/bulk": _buckets,
+    "influxdb2_dbrp": _dbrp, "influxdb2_dbrp/bulk": _dbrps,
     "influxdb2_token": _token, "influxdb2_user": _user, "influxdb2_org_member": _org_member,
     "influxdb2_v1_auth": _v1_auth, "influxdb2_remote": _remote, "influxdb2_replication": _replication,
     "influxdb2_info": _info, "influxdb2_newest_point": _newest_point,
@@ -254,11 +273,12 @@ INFLUX_CASES = {
 
 @pytest.mark.parametrize("module", list(INFLUX_CASES))
 def test_influxdb2_idempotent_calls(module, influxdb_any, influx_proxy, prefix):
-    args = INFLUX_CASES[module](influxdb_any, prefix)
+    case, module = module, module.split("/")[0]
+    args = INFLUX_CASES[case](influxdb_any, prefix)
     # As the roles' module_defaults set them: the url, the operator token, the org by name.
     connection = {"url": influx_proxy.url, "token": influxdb_any.token, "org": influxdb_any.org}
     calls = idempotent_calls(influx_proxy, module, dict(connection, **args))
-    check_bound(module, influxdb_any.version, calls)
+    check_bound(module, influxdb_any.version, calls, case=case)
 
 
 def test_token_permissions_resolved_in_one_list(influxdb_any, influx_proxy, prefix):

@@ -90,6 +90,17 @@ def test_one_bucket_item_per_bucket_with_settings_only_when_given():
                                  {"bucket": "shared", "description": "d"}]
 
 
+def test_entries_in_the_modules_shape():
+    result = ok(databases=[{"database": "telegraf", "retention": "30d"},
+                           {"database": "db", "retention_policy": "a", "bucket": "shared", "description": "d"},
+                           {"database": "db", "retention_policy": "b", "bucket": "shared", "default": True}])
+    assert result["bucket_entries"] == [{"name": "telegraf", "retention": "30d"}, {"name": "shared", "description": "d"}]
+    assert result["dbrp_entries"] == [
+        {"database": "telegraf", "retention_policy": "autogen", "bucket": "telegraf", "default": True, "virtual_ok": False},
+        {"database": "db", "retention_policy": "a", "bucket": "shared", "default": None, "virtual_ok": False},
+        {"database": "db", "retention_policy": "b", "bucket": "shared", "default": True, "virtual_ok": False}]
+
+
 def test_error_shared_bucket_settings_disagree():
     assert "shares the bucket shared" in errors(databases=[
         {"database": "telegraf"}, {"database": "a", "bucket": "shared", "retention": "1d"},
