@@ -75,9 +75,22 @@ def files_differ(stat: Any, wanted: Any) -> list:
     return sorted(differ)
 
 
+def nothing_to_remove(layout: Any, paths: Any, unit: str) -> bool:
+    """Whether a host_layout result (its ``stat`` and ``units``) shows none of ``paths`` and ``unit`` not
+    running. A path or unit it did not read counts as there: the caller then looks itself."""
+    if not isinstance(layout, dict):
+        raise AnsibleFilterError("nothing_to_remove: expected a host_layout result (a dict), got %s" % type(layout).__name__)
+    stat, units = layout.get("stat"), layout.get("units")
+    if not isinstance(stat, dict) or not isinstance(units, dict) or not isinstance(units.get(unit), dict):
+        return False
+    return (all(isinstance(stat.get(path), dict) and stat[path].get("exists") is False for path in paths)
+            and units[unit].get("active") in ("inactive", "unknown", "failed"))
+
+
 class FilterModule:
     """Install state filters."""
 
     def filters(self) -> dict[str, Any]:
         return {"archives_pending": archives_pending, "files_differ": files_differ,
+                "nothing_to_remove": nothing_to_remove,
                 "packages_pending": packages_pending}

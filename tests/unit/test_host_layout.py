@@ -21,7 +21,7 @@ from module_args import patch_module_args  # noqa: E402
 
 from ansible.errors import AnsibleFilterError  # noqa: E402
 from ansible_collections.tickstack.influx.plugins.filter.install_state import (  # noqa: E402
-    archives_pending, files_differ, marker_content, packages_pending)
+    archives_pending, files_differ, marker_content, nothing_to_remove, packages_pending)
 from ansible_collections.tickstack.influx.plugins.modules import host_layout  # noqa: E402
 
 OWNER = pwd.getpwuid(os.getuid()).pw_name
@@ -186,6 +186,22 @@ def test_files_differ_compares_only_what_is_wanted(tmp_path, capsys):
         [str(loose), str(gone), str(tmp_path)])
     with pytest.raises(AnsibleFilterError, match="nothing known of /elsewhere"):
         files_differ(seen, {"/elsewhere": {}})
+
+
+def test_nothing_to_remove_only_when_every_path_was_read_and_is_gone(tmp_path, capsys):
+    there, gone = tmp_path / "there", tmp_path / "gone"
+    there.write_text("x\n")
+    seen = run(capsys, stat=[str(there), str(gone)])
+    stopped = dict(seen, units={"t.timer": {"enabled": "not-found", "active": "inactive"}})
+    assert nothing_to_remove(stopped, [str(gone)], "t.timer") is True
+    assert nothing_to_remove(stopped, [str(gone), str(there)], "t.timer") is False
+    # A path or unit the call did not read: look (remove as without the check).
+    assert nothing_to_remove(stopped, [str(gone), "/not/read"], "t.timer") is False
+    assert nothing_to_remove(stopped, [str(gone)], "other.timer") is False
+    assert nothing_to_remove(dict(seen, units={"t.timer": {"active": "active"}}), [str(gone)], "t.timer") is False
+    assert nothing_to_remove({}, [str(gone)], "t.timer") is False
+    with pytest.raises(AnsibleFilterError, match="expected a host_layout result"):
+        nothing_to_remove([], [], "t.timer")
 
 
 def test_validate_runs_before_anything_is_written(tmp_path, capsys):
