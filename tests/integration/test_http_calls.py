@@ -38,7 +38,7 @@ TEMPLATE = ("var measurement string\nvar crit lambda\n\nstream\n    |from()\n   
 # forces it, said beside the number.
 BOUND = {
     # GET /api/v2/setup (onboarding allowed?), then the token is checked (the instance is set up: the
-    # token given must work there).
+    # token given must work there). The same with probe (the influxdb role's look before configuring).
     "influxdb2_setup": 2,
     # GET the org by name: the object itself.
     "influxdb2_org": 1,
@@ -263,7 +263,7 @@ def _newest_point(server, prefix):
 
 
 INFLUX_CASES = {
-    "influxdb2_setup": _setup, "influxdb2_org": _org, "influxdb2_bucket": _bucket, "influxdb2_bucket/bulk": _buckets,
+    "influxdb2_setup": _setup, "influxdb2_setup/probe": lambda server, prefix: {"probe": True}, "influxdb2_org": _org, "influxdb2_bucket": _bucket, "influxdb2_bucket/bulk": _buckets,
     "influxdb2_dbrp": _dbrp, "influxdb2_dbrp/bulk": _dbrps,
     "influxdb2_token": _token, "influxdb2_user": _user, "influxdb2_org_member": _org_member,
     "influxdb2_v1_auth": _v1_auth, "influxdb2_remote": _remote, "influxdb2_replication": _replication,

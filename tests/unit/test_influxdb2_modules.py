@@ -489,6 +489,33 @@ def test_setup_done_checks_the_token():
         run(influxdb2_setup, setup_params(), fake)
 
 
+def test_setup_probe_looks_and_never_writes():
+    fake = FakeInflux().on("GET", "/api/v2/setup", reply(200, {"allowed": False}))
+    fake.on("GET", "/api/v2/orgs", reply(200, {"orgs": [org()]}), error(401, "unauthorized access", "unauthorized"))
+    probe = {"token": "t0ken", "probe": True}
+    result, _unused = run(influxdb2_setup, probe, fake)
+    assert result == {"changed": False, "reachable": True, "already_setup": True, "token_accepted": True,
+                      "token_available": False}
+    # A rejected token is a finding, not a failure; a new instance has no token to check.
+    assert run(influxdb2_setup, probe, fake)[0]["token_accepted"] is False
+    fake.on("GET", "/api/v2/setup", reply(200, {"allowed": True}))
+    result, _unused = run(influxdb2_setup, probe, fake)
+    assert (result["already_setup"], result["token_accepted"]) == (False, None) and fake.writes() == []
+
+
+def test_setup_probe_of_an_unreachable_server_tries_once():
+    fake = FakeInflux().on("GET", "/api/v2/setup", http_module.ServerUnreachable("connection refused"))
+    result, _unused = run(influxdb2_setup, {"token": "t0ken", "probe": True}, fake)
+    assert (result["reachable"], result["already_setup"], result["token_accepted"]) == (False, None, None)
+    assert len(fake.sent) == 1
+
+
+def test_setup_probe_of_something_else_still_fails():
+    fake = FakeInflux().on("GET", "/api/v2/setup", reply(200, b"<html>sign in</html>", {"Content-Type": "text/html"}))
+    with pytest.raises(http_module.ApiError):
+        run(influxdb2_setup, {"token": "t0ken", "probe": True}, fake)
+
+
 def test_setup_needs_an_org():
     with pytest.raises(InvalidInput, match="^org: "):
         run(influxdb2_setup, setup_params(org=None), FakeInflux())
