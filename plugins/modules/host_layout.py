@@ -117,6 +117,24 @@ options:
     type: list
     elements: str
     default: []
+  find:
+    description:
+      - Directories whose regular files to report in RV(found), read before anything changes, as
+        C(ansible.builtin.find) with C(recurse=true) and C(get_checksum=true) would (for example the
+        fragments of a config directory, compared on the controller with what the role renders).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      path:
+        description: An absolute directory path (missing: no files).
+        type: path
+        required: true
+      patterns:
+        description: Shell patterns one of which a file's name must match.
+        type: list
+        elements: str
+        default: ['*']
 attributes:
   check_mode:
     description: Reports what would change, and the diff, without changing anything.
@@ -175,8 +193,20 @@ units:
   returned: always
   type: dict
   sample: {tickstack-backup-kapacitor.timer: {enabled: enabled, active: active}}
+found:
+  description:
+    - For each directory of O(find), its matching regular files, sorted by path, with the keys
+      C(ansible.builtin.find) gives them - C(path), C(checksum) (sha1), C(mode) (four octal digits),
+      C(uid), C(gid), C(pw_name) and C(gr_name).
+  returned: always
+  type: dict
+  sample:
+    /etc/telegraf:
+      - {path: /etc/telegraf/telegraf.conf, checksum: 3f786850e387550fdab836ed7e6dc881de23001b, mode: "0640",
+         uid: 0, gid: 999, pw_name: root, gr_name: telegraf}
 """
 
+import fnmatch
 import grp
 import hashlib
 import os
@@ -214,6 +244,10 @@ ARGUMENT_SPEC = dict(
     stat=dict(type="list", elements="path", default=[]),
     packages=dict(type="list", elements="str", default=[]),
     units=dict(type="list", elements="str", default=[]),
+    find=dict(type="list", elements="dict", default=[], options=dict(
+        path=dict(type="path", required=True),
+        patterns=dict(type="list", elements="str", default=["*"]),
+    )),
 )
 
 
@@ -456,6 +490,35 @@ def purge(module, entries, changed, diffs):
                     os.unlink(path)
 
 
+def _name(lookup, number):
+    try:
+        return lookup(number)[0]
+    except KeyError:
+        return None
+
+
+def found_in(entry):
+    """The regular files under ``entry["path"]`` (recursively) whose name matches one of its patterns."""
+    found = []
+    for root, dirs, files in os.walk(entry["path"]):
+        dirs.sort()
+        for name in sorted(files):
+            if not any(fnmatch.fnmatch(name, pattern) for pattern in entry["patterns"]):
+                continue
+            path = os.path.join(root, name)
+            try:
+                current = os.lstat(path)
+            except FileNotFoundError:
+                continue
+            if not stat_module.S_ISREG(current.st_mode):
+                continue
+            found.append({"path": path, "checksum": hashlib.sha1(read(path)).hexdigest(),
+                          "mode": "%04o" % stat_module.S_IMODE(current.st_mode), "uid": current.st_uid,
+                          "gid": current.st_gid, "pw_name": _name(pwd.getpwuid, current.st_uid),
+                          "gr_name": _name(grp.getgrgid, current.st_gid)})
+    return sorted(found, key=lambda item: item["path"])
+
+
 def stat_of(path):
     try:
         current = os.stat(path)
@@ -510,6 +573,7 @@ def ensure(module, _client):
     stats = {path: stat_of(path) for path in params["stat"]}
     packages = installed_packages(module, params["packages"])
     units = unit_states(module, params["units"])
+    found = dict((entry["path"], found_in(entry)) for entry in params["find"])
     changed, diffs = [], []
     if not module.check_mode:
         validate_all(module, entries)
@@ -518,7 +582,7 @@ def ensure(module, _client):
         ensure_entry(module, index, entry, changed, diffs)
     purge(module, entries, changed, diffs)
     return {"changed": bool(changed), "changed_paths": changed, "stat": stats, "packages": packages, "units": units,
-            "diff": diffs}
+            "found": found, "diff": diffs}
 
 
 def main():

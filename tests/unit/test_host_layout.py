@@ -188,6 +188,23 @@ def test_files_differ_compares_only_what_is_wanted(tmp_path, capsys):
         files_differ(seen, {"/elsewhere": {}})
 
 
+def test_find_reports_matching_files_as_find_would(tmp_path, capsys):
+    conf, sub, other, missing = tmp_path / "a.conf", tmp_path / "d" / "b.conf", tmp_path / "c.txt", tmp_path / "gone"
+    sub.parent.mkdir()
+    conf.write_text("x\n")
+    sub.write_text("y\n")
+    other.write_text("z\n")
+    os.chmod(conf, 0o640)
+    (tmp_path / "d" / "link.conf").symlink_to(conf)
+    result = run(capsys, find=[{"path": str(tmp_path), "patterns": ["*.conf"]}, {"path": str(missing)}])
+    assert result["changed"] is False
+    found = result["found"][str(tmp_path)]
+    assert [f["path"] for f in found] == [str(conf), str(sub)]
+    assert found[0] == {"path": str(conf), "checksum": hashlib.sha1(b"x\n").hexdigest(), "mode": "0640",
+                        "uid": os.getuid(), "gid": os.getgid(), "pw_name": OWNER, "gr_name": GROUP}
+    assert result["found"][str(missing)] == []
+
+
 def test_nothing_to_remove_only_when_every_path_was_read_and_is_gone(tmp_path, capsys):
     there, gone = tmp_path / "there", tmp_path / "gone"
     there.write_text("x\n")
