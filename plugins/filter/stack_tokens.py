@@ -59,7 +59,12 @@ def stack_token_files(values: Any, paths: Any, services: Any, probe: Any = None)
     if not isinstance(values, dict) or not isinstance(paths, dict):
         raise AnsibleFilterError("stack_token_files: expected the tokens and the path of each service's token")
     copies = _copies(probe, "stack_token_files") if probe is not None else {}
-    entries, seen, right = [], set(), True
+    # The files the probe found that should not be there (its absent option) go in the same call.
+    present = (probe or {}).get("present") or []
+    if not isinstance(present, list):
+        raise AnsibleFilterError("stack_token_files: expected the registered result of influxdb2_token_probe")
+    gone = [{"path": path, "state": "absent"} for path in present]
+    entries, seen, right = [], set(), not gone
     for service in services or []:
         value = values.get(service)
         if not value or value == STAND_IN:
@@ -73,7 +78,7 @@ def stack_token_files(values: Any, paths: Any, services: Any, probe: Any = None)
         copy = copies.get(service)
         right = right and isinstance(copy, dict) and copy.get("value") == value and _right(copy, FILE) and _right(
             copy.get("directory"), DIRECTORY)
-    return [] if probe is not None and right else entries
+    return [] if probe is not None and right else entries + gone
 
 
 class FilterModule:

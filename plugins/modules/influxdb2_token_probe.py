@@ -28,6 +28,13 @@ options:
         optionally a final newline.
     type: dict
     required: true
+  absent:
+    description:
+      - Files that should not be on the host (for example a credential copy of a mode the host left); which
+        of them exist is reported in RV(present), nothing of them is read.
+    type: list
+    elements: path
+    default: []
 notes:
   - The O(token), O(org) and O(org_id) options are not used (each copy is sent as its own token); they are
     accepted so that the C(group/tickstack.influx.influxdb2) module defaults apply.
@@ -88,6 +95,12 @@ copies:
   sample:
     kapacitor: {exists: true, accepted: true, value: "(the token)", mode: "0600", uid: 0, gid: 0,
                 directory: {mode: "0755", uid: 0, gid: 0}}
+present:
+  description: The paths of O(absent) that exist.
+  returned: always
+  type: list
+  elements: str
+  sample: [/etc/telegraf/.kapacitor-password]
 """
 
 import os
@@ -127,6 +140,9 @@ def check_params(params):
     for name, path in params["copies"].items():
         if not isinstance(path, str) or not os.path.isabs(path):
             raise InvalidInput("copies: the file of %s must be an absolute path, not %r" % (name, path))
+    for path in params["absent"]:
+        if not os.path.isabs(path):
+            raise InvalidInput("absent: %r is not an absolute path" % (path,))
 
 
 def accepted(params, name, value):
@@ -150,12 +166,14 @@ def ensure(module, _client):
         value, info = read_copy(params["copies"][name])
         copies[name] = dict(info, exists=value is not None, value=value,
                             accepted=value is not None and accepted(params, name, value))
-    return {"changed": False, "copies": copies}
+    present = [path for path in params["absent"] if os.path.lexists(path)]
+    return {"changed": False, "copies": copies, "present": present}
 
 
 def main():
-    run_module(influxdb2_argument_spec(copies=dict(type="dict", required=True)), ensure, lambda module: None,
-               action="probe the token copies")
+    run_module(influxdb2_argument_spec(copies=dict(type="dict", required=True),
+                                       absent=dict(type="list", elements="path", default=[])),
+               ensure, lambda module: None, action="probe the token copies")
 
 
 if __name__ == "__main__":

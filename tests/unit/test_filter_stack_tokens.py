@@ -54,3 +54,13 @@ def test_files_are_written_only_when_a_copy_is_not_already_right(found, written)
     paths = {"kapacitor": "/etc/kapacitor/.influxdb-token"}
     files = stack_token_files({"kapacitor": KAP}, paths, ["kapacitor"], {"copies": {"kapacitor": found}})
     assert (len(files) == 2) is written and (files == []) is not written
+
+
+def test_files_the_probe_found_present_are_removed_with_the_copies():
+    paths = {"telegraf": "/etc/telegraf/.influxdb-token"}
+    right = {"copies": {"telegraf": copy(KAP)}}
+    assert stack_token_files({"telegraf": KAP}, paths, ["telegraf"], dict(right, present=[])) == []
+    files = stack_token_files({"telegraf": KAP}, paths, ["telegraf"], dict(right, present=["/etc/telegraf/.kapacitor-password"]))
+    assert files[-1] == {"path": "/etc/telegraf/.kapacitor-password", "state": "absent"} and len(files) == 3
+    with pytest.raises(AnsibleFilterError, match="influxdb2_token_probe"):
+        stack_token_files({"telegraf": KAP}, paths, ["telegraf"], dict(right, present="/etc/x"))

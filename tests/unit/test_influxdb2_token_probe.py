@@ -85,3 +85,12 @@ def test_a_relative_path_is_refused_before_any_request(tmp_path, capsys, monkeyp
     result = run(capsys, monkeypatch, fake, copies={"kapacitor": "tokens/kapacitor.token"})
     assert result["failed"] is True and fake.sent == []
     assert result["msg"] == "copies: the file of kapacitor must be an absolute path, not 'tokens/kapacitor.token'"
+
+
+def test_absent_reports_the_files_there_without_reading_them(tmp_path, capsys, monkeypatch):
+    left = token_file(tmp_path / ".kapacitor-password", "a-kapacitor-password\n")
+    result = run(capsys, monkeypatch, FakeInflux(), copies={}, absent=[left, str(tmp_path / "gone")])
+    assert result["present"] == [left] and result["changed"] is False
+    assert "a-kapacitor-password" not in json.dumps(result)
+    result = run(capsys, monkeypatch, FakeInflux(), copies={}, absent=["relative/path"])
+    assert result["failed"] is True and result["msg"] == "absent: 'relative/path' is not an absolute path"
