@@ -263,7 +263,8 @@ def _newest_point(server, prefix):
 
 
 INFLUX_CASES = {
-    "influxdb2_setup": _setup, "influxdb2_setup/probe": lambda server, prefix: {"probe": True}, "influxdb2_org": _org, "influxdb2_bucket": _bucket, "influxdb2_bucket/bulk": _buckets,
+    "influxdb2_setup": _setup, "influxdb2_setup/probe": lambda server, prefix: {"probe": True}, "influxdb2_org": _org,
+    "influxdb2_bucket": _bucket, "influxdb2_bucket/bulk": _buckets,
     "influxdb2_dbrp": _dbrp, "influxdb2_dbrp/bulk": _dbrps,
     "influxdb2_token": _token, "influxdb2_user": _user, "influxdb2_org_member": _org_member,
     "influxdb2_v1_auth": _v1_auth, "influxdb2_remote": _remote, "influxdb2_replication": _replication,
