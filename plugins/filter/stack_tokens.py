@@ -30,13 +30,54 @@ def _copies(probe: Any, name: str) -> dict:
     return copies
 
 
-def stack_token_values(issued: Any, probe: Any, services: Any) -> dict[str, str]:
+SERVICES = ("kapacitor", "telegraf")
+
+
+def stack_token_entries(hosts: Any, rotate: Any = False) -> list[dict[str, Any]]:
+    """influxdb2_token's ``tokens`` for every host of ``hosts`` (their variables, in play order): the token
+    of each service of the host (the plan's ``host_tokens``), replaced when ``tickstack_rotate_tokens``
+    (the host's own, else ``rotate``) or when the host's copy (its influxdb2_token_probe) is missing or
+    refused."""
+    if not isinstance(hosts, (list, tuple)):
+        raise AnsibleFilterError("stack_token_entries: expected the variables of the play's hosts (a list)")
+    entries = []
+    for host in hosts:
+        plan = host.get("__stack_plan") or {}
+        host_tokens = plan.get("host_tokens") or {} if isinstance(plan, dict) else {}
+        probe = host.get("__stack_token_probe") or {}
+        copies = probe.get("copies") or {} if isinstance(probe, dict) else {}
+        host_rotate = host.get("tickstack_rotate_tokens", rotate)
+        for service in SERVICES:
+            token = host_tokens.get(service)
+            if not token:
+                continue
+            copy = copies.get(service) or {}
+            entries.append({"description": token["description"], "permissions": token["permissions"],
+                            "rotate": _truthy(host_rotate) or not copy.get("accepted")})
+    return entries
+
+
+def _truthy(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on", "y", "t")
+    return bool(value)
+
+
+def stack_token_values(issued: Any, probe: Any, services: Any, host_tokens: Any = None) -> dict[str, str]:
     if not isinstance(issued, dict):
-        raise AnsibleFilterError("stack_token_values: expected the registered loop of influxdb2_token")
-    results = issued.get("results") or []
-    if not isinstance(results, list) or not all(isinstance(r, dict) for r in results):
-        raise AnsibleFilterError("stack_token_values: expected the registered loop of influxdb2_token")
-    issued_by = {r.get("item"): r for r in results}
+        raise AnsibleFilterError("stack_token_values: expected the registered result of influxdb2_token")
+    if "tokens" in issued:
+        # One run for every host (influxdb2_token's tokens): this host's entries by their description.
+        if not isinstance(host_tokens, dict) or not isinstance(issued["tokens"], list):
+            raise AnsibleFilterError("stack_token_values: a result of influxdb2_token's tokens needs the host's host_tokens")
+        by_description = {r.get("description"): r for r in issued["tokens"] if isinstance(r, dict)}
+        issued_by = {service: by_description.get((host_tokens.get(service) or {}).get("description")) or {}
+                     for service in services or []}
+    else:
+        results = issued.get("results") or []
+        if not isinstance(results, list) or not all(isinstance(r, dict) for r in results):
+            raise AnsibleFilterError("stack_token_values: expected the registered result of influxdb2_token")
+        issued_by = {r.get("item"): r for r in results}
     copies = _copies(probe, "stack_token_values")
     values = {}
     for service in services or []:
@@ -85,4 +126,5 @@ class FilterModule:
     """Token bookkeeping filters of the stack role."""
 
     def filters(self) -> dict[str, Any]:
-        return {"stack_token_values": stack_token_values, "stack_token_files": stack_token_files}
+        return {"stack_token_entries": stack_token_entries, "stack_token_values": stack_token_values,
+                "stack_token_files": stack_token_files}

@@ -748,24 +748,37 @@ class InfluxDB2Client(object):
         resolved together (:meth:`find_buckets`: one call, however many permissions name them), and
         each organization is resolved once.
         """
-        checked = []
-        for index, spec in enumerate(specs or []):
-            where = "%s[%d]" % (option, index)
-            action = spec.get("action")
-            if action not in ("read", "write"):
-                raise InvalidInput("%s.action: %r must be read or write" % (where, action))
-            checked.append((where, action, self._check_resource(spec.get("resource") or {}, where)))
+        return self.build_permission_sets([(specs, option)], org_id)[0]
+
+    def build_permission_sets(self, sets, org_id):
+        """:meth:`build_permissions` for several lists at once (``sets``: ``(specs, option)`` pairs), in
+        order: every spec of every list is checked first, then the bucket names of all of them are
+        resolved together (one call per organization, however many lists and permissions name them)."""
+        checked_sets = []
+        for specs, option in sets:
+            checked = []
+            for index, spec in enumerate(specs or []):
+                where = "%s[%d]" % (option, index)
+                action = spec.get("action")
+                if action not in ("read", "write"):
+                    raise InvalidInput("%s.action: %r must be read or write" % (where, action))
+                checked.append((where, action, self._check_resource(spec.get("resource") or {}, where)))
+            checked_sets.append(checked)
         buckets = {}
-        for _where, _action, (rtype, chosen, value, org, scope_id) in checked:
-            if rtype == "buckets" and chosen == "name":
-                buckets.setdefault(self._scope_org(org, scope_id, org_id), set()).add(value)
+        for checked in checked_sets:
+            for _where, _action, (rtype, chosen, value, org, scope_id) in checked:
+                if rtype == "buckets" and chosen == "name":
+                    buckets.setdefault(self._scope_org(org, scope_id, org_id), set()).add(value)
         found = dict((scope, self.find_buckets(scope, names)) for scope, names in buckets.items())
-        permissions = []
-        for where, action, (rtype, chosen, value, org, scope_id) in checked:
-            scope = self._scope_org(org, scope_id, org_id)
-            permissions.append({"action": action,
-                                "resource": self._permission_resource(rtype, chosen, value, scope, where, found)})
-        return normalize_permissions(permissions)
+        built = []
+        for checked in checked_sets:
+            permissions = []
+            for where, action, (rtype, chosen, value, org, scope_id) in checked:
+                scope = self._scope_org(org, scope_id, org_id)
+                permissions.append({"action": action,
+                                    "resource": self._permission_resource(rtype, chosen, value, scope, where, found)})
+            built.append(normalize_permissions(permissions))
+        return built
 
     @staticmethod
     def _check_resource(resource, where):

@@ -57,13 +57,13 @@ def refuse_empty(params: Dict[str, Any], keys: Iterable[str]) -> None:
 
 
 def run_entries(option: str, entries: list, keys: Iterable[str], run_one: Callable[[int, Dict[str, Any]], Dict[str, Any]],
-                result_key: str, what: str) -> Dict[str, Any]:
-    """The result of a module's list option (``tasks``, ``buckets``, ``mappings``): ``run_one(index, entry)``
-    for each entry in order, each returning ``{"changed", result_key, "diff"}``.
+                result_key: Union[str, Iterable[str]], what: str) -> Dict[str, Any]:
+    """The result of a module's list option (``tasks``, ``buckets``, ``mappings``, ``tokens``):
+    ``run_one(index, entry)`` for each entry in order, each returning ``{"changed", result_key, "diff"}``.
 
     The result lists one ``{<keys>, "changed", result_key}`` per entry (``keys``: the entry's natural
-    keys, which also name it, joined with ``/``) and one diff per entry, headed with ``what`` and that
-    name. A failing entry's error is prefixed with ``option[index] (name)``; those before it are done
+    keys, which also name it, joined with ``/``; ``result_key``: one key of ``run_one``'s result, or
+    several, those present copied) and one diff per entry, headed with ``what`` and that name. A failing entry's error is prefixed with ``option[index] (name)``; those before it are done
     (each entry changes whole or not at all), so a new run goes on from it.
     """
     keys = tuple(keys)
@@ -81,7 +81,10 @@ def run_entries(option: str, entries: list, keys: Iterable[str], run_one: Callab
         header = "%s %s" % (what, name)
         diffs.append(dict(result.get("diff") or {}, before_header=header, after_header=header))
         row = dict((key, entry[key]) for key in keys)
-        row.update({"changed": result["changed"], result_key: result[result_key]})
+        if isinstance(result_key, str):
+            row.update({"changed": result["changed"], result_key: result[result_key]})
+        else:
+            row.update((key, result[key]) for key in result_key if key in result)
         results.append(row)
     return {"changed": any(r["changed"] for r in results), option: results, "diff": diffs}
 

@@ -31,9 +31,44 @@ options:
       - More than one token with this description (left by a replacement that failed midway) is healed
         with O(state=present) the way O(rotate) works, one new token replacing them all. O(state=absent)
         deletes them all.
+      - Required unless O(tokens) is set.
     type: str
-    required: true
     aliases: [name]
+  tokens:
+    description:
+      - Several tokens of the organization (and O(user)), each with the options of a single one
+        (O(description), O(permissions), O(status), O(rotate), O(state)), handled in order, from one listing
+        of the tokens and one lookup of every bucket their permissions name (an idempotent run is two
+        requests, however many tokens).
+      - Every entry is checked before any request; a description listed twice is refused. A failing entry
+        is named by its index and description; those before it are done.
+      - Mutually exclusive with O(description) and O(permissions).
+    type: list
+    elements: dict
+    suboptions:
+      description:
+        description: The description that identifies the token (as O(description)).
+        type: str
+        required: true
+        aliases: [name]
+      permissions:
+        description: What the token may do (as O(permissions)); required with V(state=present).
+        type: list
+        elements: dict
+      status:
+        description: V(active) or V(inactive) (as O(status)).
+        type: str
+        choices: [active, inactive]
+        default: active
+      rotate:
+        description: Replace the token with a new one (as O(rotate)).
+        type: bool
+        default: false
+      state:
+        description: V(present) or V(absent).
+        type: str
+        choices: [present, absent]
+        default: present
   state:
     description:
       - V(present) creates, updates or replaces the token; V(absent) deletes it.
@@ -159,13 +194,35 @@ EXAMPLES = r"""
   tickstack.influx.influxdb2_token:
     description: old dashboard
     state: absent
+
+- name: The tokens of several hosts in one run (two requests when none changes)
+  tickstack.influx.influxdb2_token:
+    tokens:
+      - description: telegraf on web1
+        permissions: [{action: write, resource: {type: buckets, name: telegraf}}]
+      - description: telegraf on web2
+        permissions: [{action: write, resource: {type: buckets, name: telegraf}}]
+        rotate: true
+  register: telegraf_tokens
+  no_log: true
 """
 
 RETURN = r"""
+tokens:
+  description:
+    - With O(tokens), one entry per token, in order - C(description), C(changed), C(authorization),
+      C(token_available), C(token) (when available; a secret) and C(replaced) (with C(replaced_id),
+      C(replaced_ids) and C(replace_reason) when true), as for a single token.
+  returned: when O(tokens) is set
+  type: list
+  elements: dict
+  sample:
+    - {description: telegraf on web1, changed: false, token_available: false, replaced: false,
+       authorization: {id: 0a1b2c3d4e5f6071, description: telegraf on web1, status: active}}
 authorization:
   description:
     - The token's metadata after the run (predicted in check mode), never its value. Empty when absent.
-  returned: always
+  returned: unless O(tokens) is set
   type: dict
   sample:
     id: 0a1b2c3d4e5f6071
@@ -182,7 +239,7 @@ token_available:
   description:
     - Whether RV(token) holds the token's value. True when the token was created or replaced in this run, or
       when the server reveals existing values (InfluxDB 2.7 and older). Always false in check mode.
-  returned: always
+  returned: unless O(tokens) is set
   type: bool
   sample: true
 token:
@@ -194,7 +251,7 @@ replaced:
   description:
     - Whether the token was replaced by a new one (permissions differed, or O(rotate)). The old value no
       longer works.
-  returned: always
+  returned: unless O(tokens) is set
   type: bool
   sample: false
 replaced_id:
@@ -213,6 +270,8 @@ replace_reason:
   sample: the permissions differ and InfluxDB cannot change the permissions of an existing token
 """
 
+import copy
+
 from ansible_collections.tickstack.influx.plugins.module_utils.compare import MASK, Differ, state_diff
 from ansible_collections.tickstack.influx.plugins.module_utils.errors import OperationFailed
 from ansible_collections.tickstack.influx.plugins.module_utils.http_client import ApiError
@@ -225,7 +284,7 @@ from ansible_collections.tickstack.influx.plugins.module_utils.influxdb2 import 
     normalize_permissions,
     token_value,
 )
-from ansible_collections.tickstack.influx.plugins.module_utils.runner import STATE, run_module
+from ansible_collections.tickstack.influx.plugins.module_utils.runner import STATE, run_entries, run_module
 
 PERMISSION_SPEC = dict(
     action=dict(type="str", required=True, choices=["read", "write"]),
@@ -263,14 +322,70 @@ def planned_summary(org, params, permissions, names, user):
     }
 
 
+ENTRY_KEYS = ("description", "permissions", "status", "rotate", "state")
+# What a bulk run (O(tokens)) returns of each entry, beside its description.
+ENTRY_RESULT = ("changed", "authorization", "token_available", "token", "replaced", "replaced_id", "replaced_ids",
+                "replace_reason")
+
+
 def ensure(module, client):
     params = module.params
-    description = params["description"]
+    if params.get("tokens") is not None:
+        return ensure_all(module, client)
     # Resolved only if its ID is needed: the lists below take it by name and teach its ID.
     org = client.org_ref(params["org"], params["org_id"])
     user = client.resolve_user(params["user"]) if params["user"] else None
     existing = [a for a in client.list_authorizations(org_id=org, user_id=user["id"] if user else None)
-                if a.get("description") == description]
+                if a.get("description") == params["description"]]
+    if params["state"] == "present" and not params["permissions"]:
+        raise InvalidInput("permissions: at least one permission is required with state=present")
+    return ensure_token(module, client, org, user, params, existing,
+                        lambda: client.build_permissions(params["permissions"], org["id"]))
+
+
+def check_entries(entries):
+    """Refuse a bad entry of O(tokens) before any request."""
+    seen = set()
+    for index, entry in enumerate(entries):
+        where = "tokens[%d]" % index
+        description = entry.get("description")
+        if not isinstance(description, str) or not description.strip():
+            raise InvalidInput("%s.description: cannot be empty (is a variable undefined or defaulted to an empty "
+                               "string?)" % where)
+        if entry["state"] == "present" and not entry["permissions"]:
+            raise InvalidInput("%s (%s): permissions: at least one permission is required with state=present"
+                               % (where, description))
+        if description in seen:
+            raise InvalidInput("%s: the token %r is listed twice" % (where, description))
+        seen.add(description)
+
+
+def ensure_all(module, client):
+    """Every entry of O(tokens), from one listing of the tokens and one lookup of every bucket they name."""
+    params = module.params
+    entries = [dict((key, entry.get(key)) for key in ENTRY_KEYS) for entry in params["tokens"]]
+    check_entries(entries)
+    if not entries:
+        return {"changed": False, "tokens": [], "diff": []}
+    org = client.org_ref(params["org"], params["org_id"])
+    user = client.resolve_user(params["user"]) if params["user"] else None
+    listed = client.list_authorizations(org_id=org, user_id=user["id"] if user else None)
+    present = [index for index, entry in enumerate(entries) if entry["state"] == "present"]
+    built = client.build_permission_sets(
+        [(entries[index]["permissions"], "tokens[%d].permissions" % index) for index in present], org["id"]) if present else []
+    wanted = dict(zip(present, built))
+
+    def run_one(index, entry):
+        existing = [a for a in listed if a.get("description") == entry["description"]]
+        return ensure_token(module, client, org, user, entry, existing, lambda: wanted[index])
+
+    return run_entries("tokens", entries, ("description",), run_one, ENTRY_RESULT, "token")
+
+
+def ensure_token(module, client, org, user, params, existing, wanted_permissions):
+    """One token: ``params`` are its options, ``existing`` the server's tokens of its description,
+    ``wanted_permissions`` a function that returns the API permissions it should have."""
+    description = params["description"]
     result = {"changed": False, "replaced": False, "token_available": False, "authorization": {}}
 
     if params["state"] == "absent":
@@ -284,9 +399,7 @@ def ensure(module, client):
             {"description": description, "ids": [a["id"] for a in before]}, {}))
         return result
 
-    if not params["permissions"]:
-        raise InvalidInput("permissions: at least one permission is required with state=present")
-    wanted = client.build_permissions(params["permissions"], org["id"])
+    wanted = wanted_permissions()
     current = existing[0] if existing else None
     names = permission_names(client, current.get("permissions", []) if current else ())
 
@@ -395,15 +508,23 @@ def publish(result, auth):
 
 
 def main():
-    run_module(influxdb2_argument_spec(
+    entry = dict(
         description=dict(type="str", required=True, aliases=["name"]),
-        user=dict(type="str"),
         permissions=dict(type="list", elements="dict", options=PERMISSION_SPEC),
         status=dict(type="str", choices=["active", "inactive"], default="active"),
         rotate=dict(type="bool", default=False),
         state=STATE,
-    ), ensure, connect, action=lambda p: "cannot manage token %r" % p["description"],
-        natural_keys=("description", "user"), required_if=[("state", "present", ("permissions",))])
+    )
+    # A single token: the same options, its description not required (tokens may be given instead).
+    single = copy.deepcopy(entry)
+    single["description"] = dict(type="str", aliases=["name"])
+    spec = influxdb2_argument_spec(tokens=dict(type="list", elements="dict", options=entry, no_log=False),
+                                   user=dict(type="str"), **single)
+    exclusive = [("tokens", key) for key in ("description", "permissions")]
+    run_module(spec, ensure, connect,
+               action=lambda p: "cannot manage token %r" % p["description"] if p.get("description") else "cannot manage the tokens",
+               natural_keys=("description", "user"), mutually_exclusive=exclusive, required_one_of=[("description", "tokens")],
+               required_if=[("state", "present", ("permissions", "tokens"), True)])
 
 
 if __name__ == "__main__":

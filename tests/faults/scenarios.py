@@ -251,6 +251,16 @@ def _token_check(action):
     return check
 
 
+def _tokens_check(case, result):
+    """influxdb2_token with tokens: the existing token replaced with write, a second one made with read."""
+    problems = _token_check("write")(case, result)
+    found = authorizations(case, case.prefix + "token2")
+    if len(found) != 1 or permission_set(found[0]) != [("read", "buckets", telegraf_bucket_id(case))]:
+        problems.append("token %s: %s, want one that reads the Telegraf bucket"
+                        % (case.prefix + "token2", [permission_set(a) for a in found]))
+    return problems
+
+
 def _token_prepare(case):
     case.made["token"] = _ok(case.influx("POST", "/api/v2/authorizations", {
         "orgID": case.influxdb.org_id, "description": case.prefix + "token", "permissions": [
@@ -541,6 +551,12 @@ INFLUX_SCENARIOS = [
              prepare=_token_prepare, check=_token_check("write"),
              as_before=lambda case: _token_check("read")(case, {}),
              expected=lambda case: {("token", case.prefix + "token")},
+             removable=lambda case: {case.made["token"]["id"]}),
+    Scenario("influxdb2_token/several", "influxdb2_token", "influxdb",
+             args=lambda case: {"tokens": [dict(_token_args("write")(case), rotate=False),
+                                           dict(_token_args("read")(case), description=case.prefix + "token2")]},
+             prepare=_token_prepare, check=_tokens_check,
+             expected=lambda case: {("token", case.prefix + "token"), ("token", case.prefix + "token2")},
              removable=lambda case: {case.made["token"]["id"]}),
     Scenario("influxdb2_dbrp/create", "influxdb2_dbrp", "influxdb",
              args=lambda case: {"database": case.prefix + "db", "retention_policy": "autogen",

@@ -51,7 +51,7 @@ BOUND = {
     "influxdb2_dbrp": 2,
     # The org's authorizations, listed by org name (they carry the org's ID), then every bucket name
     # the permissions give in one lookup: a permission names its bucket by ID, and
-    # /api/v2/authorizations has no description filter.
+    # /api/v2/authorizations has no description filter. With tokens (several), the same two for all.
     "influxdb2_token": 2,
     # The user by name. update_password=on_create: nothing proves a password (InfluxDB returns none).
     "influxdb2_user": 1,
@@ -220,6 +220,18 @@ def _token(server, prefix):
     return {"description": prefix + "kapacitor token", "permissions": permissions, "rotate": False}
 
 
+def _tokens(server, prefix):
+    # The stack role's shape (roles/stack/tasks/token.yml): every host's tokens in one run.
+    names = [prefix + "t-telegraf", prefix + "t-kapacitor"]
+    make_buckets(server, names)
+    write_telegraf = {"action": "write", "resource": {"type": "buckets", "name": names[0]}}
+    kapacitor = [{"action": "read", "resource": {"type": "buckets", "name": names[0]}},
+                 {"action": "write", "resource": {"type": "buckets", "name": names[1]}}]
+    return {"tokens": [{"description": prefix + "kapacitor on k1", "permissions": kapacitor, "rotate": False}]
+            + [{"description": prefix + "telegraf on t%d" % n, "permissions": [write_telegraf], "rotate": False}
+               for n in range(4)]}
+
+
 def _user(server, prefix):
     return {"name": prefix + "user", "password": PASSWORD, "update_password": "on_create", "status": "active",
             "state": "present"}
@@ -266,7 +278,7 @@ INFLUX_CASES = {
     "influxdb2_setup": _setup, "influxdb2_setup/probe": lambda server, prefix: {"probe": True}, "influxdb2_org": _org,
     "influxdb2_bucket": _bucket, "influxdb2_bucket/bulk": _buckets,
     "influxdb2_dbrp": _dbrp, "influxdb2_dbrp/bulk": _dbrps,
-    "influxdb2_token": _token, "influxdb2_user": _user, "influxdb2_org_member": _org_member,
+    "influxdb2_token": _token, "influxdb2_token/bulk": _tokens, "influxdb2_user": _user, "influxdb2_org_member": _org_member,
     "influxdb2_v1_auth": _v1_auth, "influxdb2_remote": _remote, "influxdb2_replication": _replication,
     "influxdb2_info": _info, "influxdb2_newest_point": _newest_point,
 }

@@ -8,7 +8,7 @@ import collection_path  # noqa: E402,F401 pylint: disable=unused-import  # the c
 
 from ansible.errors import AnsibleFilterError  # noqa: E402
 from ansible_collections.tickstack.influx.plugins.filter.stack_tokens import (  # noqa: E402
-    STAND_IN, stack_token_files, stack_token_values)
+    STAND_IN, stack_token_entries, stack_token_files, stack_token_values)
 
 KAP, TEL = "kapacitor-token-value-0123456789", "telegraf-token-value-0123456789"
 ROOT_DIR = {"mode": "0755", "uid": 0, "gid": 0}
@@ -64,3 +64,39 @@ def test_files_the_probe_found_present_are_removed_with_the_copies():
     assert files[-1] == {"path": "/etc/telegraf/.kapacitor-password", "state": "absent"} and len(files) == 3
     with pytest.raises(AnsibleFilterError, match="influxdb2_token_probe"):
         stack_token_files({"telegraf": KAP}, paths, ["telegraf"], dict(right, present="/etc/x"))
+
+
+def plan_tokens(host, *services):
+    return {service: {"description": "tickstack:s:%s:%s" % (service, host),
+                      "permissions": [{"action": "write", "resource": {"type": "buckets", "name": "telegraf"}}]}
+            for service in services}
+
+
+def test_entries_are_every_hosts_tokens_rotated_when_asked_or_when_the_copy_fails():
+    hosts = [
+        {"__stack_plan": {"host_tokens": {}}},  # an InfluxDB host: no token
+        {"__stack_plan": {"host_tokens": plan_tokens("k1", "kapacitor")},
+         "__stack_token_probe": {"copies": {"kapacitor": copy(KAP)}}},
+        {"__stack_plan": {"host_tokens": plan_tokens("t1", "telegraf")},
+         "__stack_token_probe": {"copies": {"telegraf": copy()}}},
+        {"__stack_plan": {"host_tokens": plan_tokens("t2", "telegraf")}, "tickstack_rotate_tokens": "true",
+         "__stack_token_probe": {"copies": {"telegraf": copy(TEL)}}},
+    ]
+    entries = stack_token_entries(hosts)
+    assert [(e["description"], e["rotate"]) for e in entries] == [
+        ("tickstack:s:kapacitor:k1", False), ("tickstack:s:telegraf:t1", True), ("tickstack:s:telegraf:t2", True)]
+    assert entries[0]["permissions"] == plan_tokens("k1", "kapacitor")["kapacitor"]["permissions"]
+    assert all(e["rotate"] for e in stack_token_entries(hosts, True))
+    with pytest.raises(AnsibleFilterError, match="expected the variables"):
+        stack_token_entries({"not": "a list"})
+
+
+def test_values_from_one_run_for_every_host_are_matched_by_description():
+    mine = plan_tokens("t1", "telegraf")
+    issued = {"tokens": [{"description": "tickstack:s:kapacitor:k1", "token_available": True, "token": "other-host"},
+                         {"description": "tickstack:s:telegraf:t1", "token_available": True, "token": TEL}]}
+    assert stack_token_values(issued, {"copies": {"telegraf": copy()}}, ["telegraf"], mine) == {"telegraf": TEL}
+    kept = {"tokens": [{"description": "tickstack:s:telegraf:t1", "token_available": False}]}
+    assert stack_token_values(kept, {"copies": {"telegraf": copy(KAP)}}, ["telegraf"], mine) == {"telegraf": KAP}
+    with pytest.raises(AnsibleFilterError, match="needs the host's host_tokens"):
+        stack_token_values(issued, {"copies": {}}, ["telegraf"])

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from influxdb2_support import BUCKET2_ID, BUCKET_ID, ORG_ID, FakeInflux, FakeModule, bucket, client, error, reply
+from influxdb2_support import BUCKET2_ID, BUCKET_ID, ORG_ID, FakeInflux, FakeModule, bucket, client, error, org, reply
 
 from ansible_collections.tickstack.influx.plugins.module_utils.http_client import ApiError
 from ansible_collections.tickstack.influx.plugins.module_utils.influxdb2 import InvalidInput
-from ansible_collections.tickstack.influx.plugins.modules import influxdb2_bucket, influxdb2_dbrp
+from ansible_collections.tickstack.influx.plugins.modules import influxdb2_bucket, influxdb2_dbrp, influxdb2_token
 
 BUCKET3_ID = "00000000000000b3"
 
@@ -189,3 +189,89 @@ def test_mappings_missing_bucket_is_named_before_any_write():
     with pytest.raises(ApiError, match=r"mappings\[1\]\.bucket: bucket 'nope' not found"):
         run(influxdb2_dbrp, {"mappings": [dbrp("a", "autogen", "metrics"), dbrp("b", "autogen", "nope")]}, server.fake)
     assert server.fake.writes() == []
+
+
+# -- tokens ----------------------------------------------------------------------------------------
+
+AUTH_ID = "00000000000000d1"
+WRITE = {"action": "write", "resource": {"type": "buckets", "name": "metrics"}}
+READ_OTHER = {"action": "read", "resource": {"type": "buckets", "name": "other"}}
+
+
+def auth(auth_id, description, *permissions, token=""):
+    return {"id": auth_id, "description": description, "status": "active", "orgID": ORG_ID, "org": "acme",
+            "userID": "00000000000000a1", "user": "admin", "token": token, "permissions": list(permissions)}
+
+
+def server_permission(action, bucket_id, name):
+    return {"action": action, "resource": {"type": "buckets", "id": bucket_id, "orgID": ORG_ID, "name": name, "org": "acme"}}
+
+
+def tokens_fake(*existing):
+    fake = FakeInflux().on("GET", "/api/v2/authorizations", reply(200, {"authorizations": list(existing)}))
+    fake.on("GET", "/api/v2/orgs", reply(200, {"orgs": [org()]}))
+    fake.on("GET", "/api/v2/buckets", reply(200, {"buckets": [bucket(), bucket(BUCKET2_ID, "other")]}))
+    made = iter(range(0xe1, 0xff))
+    fake.on("POST", "/api/v2/authorizations", lambda req: reply(201, dict(
+        auth("00000000000000%02x" % next(made), req.body["description"], *req.body["permissions"]),
+        token="new-" + req.body["description"])))
+    fake.on("DELETE", "/api/v2/authorizations/%s" % AUTH_ID, reply(204))
+    return fake
+
+
+def token_entry(description, *permissions, **options):
+    return dict({"description": description, "permissions": list(permissions), "status": "active", "rotate": False,
+                 "state": "present"}, **options)
+
+
+def test_tokens_unchanged_cost_the_listing_and_one_bucket_lookup():
+    fake = tokens_fake(auth(AUTH_ID, "telegraf on a", server_permission("write", BUCKET_ID, "metrics")),
+                       auth("00000000000000d2", "kapacitor on b", server_permission("read", BUCKET2_ID, "other"),
+                            server_permission("write", BUCKET_ID, "metrics")))
+    entries = [token_entry("telegraf on a", WRITE), token_entry("kapacitor on b", READ_OTHER, WRITE)]
+    result, _unused = run(influxdb2_token, {"tokens": entries, "user": None}, fake)
+    assert not result["changed"] and fake.writes() == []
+    assert reads(fake) == [("GET", "/api/v2/authorizations"), ("GET", "/api/v2/buckets")]
+    assert [(r["description"], r["changed"], r["token_available"]) for r in result["tokens"]] == [
+        ("telegraf on a", False, False), ("kapacitor on b", False, False)]
+
+
+def test_tokens_create_rotate_and_delete_each_with_its_value():
+    fake = tokens_fake(auth(AUTH_ID, "old", server_permission("write", BUCKET_ID, "metrics")),
+                       auth("00000000000000d2", "kept", server_permission("write", BUCKET_ID, "metrics")))
+    fake.on("DELETE", "/api/v2/authorizations/00000000000000d2", reply(204))
+    entries = [token_entry("new", WRITE), token_entry("kept", WRITE, rotate=True), token_entry("old", state="absent", permissions=None)]
+    result, _unused = run(influxdb2_token, {"tokens": entries, "user": None}, fake, check_mode=True)
+    assert result["changed"] and fake.writes() == [] and not any(r["token_available"] for r in result["tokens"])
+    result, _unused = run(influxdb2_token, {"tokens": entries, "user": None}, fake)
+    assert [(w.method, w.path) for w in fake.writes()] == [
+        ("POST", "/api/v2/authorizations"), ("POST", "/api/v2/authorizations"),
+        ("DELETE", "/api/v2/authorizations/00000000000000d2"), ("DELETE", "/api/v2/authorizations/%s" % AUTH_ID)]
+    new, kept, old = result["tokens"]
+    assert (new["token"], kept["token"], kept["replaced"]) == ("new-new", "new-kept", True)
+    assert old["changed"] and "token" not in old
+    assert "new-new" not in str(result["diff"])
+    assert [d["before_header"] for d in result["diff"]] == ["token new", "token kept", "token old"]
+
+
+@pytest.mark.parametrize("entries, message", [
+    ([token_entry("a", WRITE), token_entry(" ", WRITE)], r"tokens\[1\]\.description: cannot be empty"),
+    ([token_entry("a", WRITE), token_entry("a", READ_OTHER)], r"tokens\[1\]: the token 'a' is listed twice"),
+    ([token_entry("a")], r"tokens\[0\] \(a\): permissions: at least one permission"),
+    ([token_entry("a", WRITE), token_entry("b", {"action": "delete", "resource": {"type": "buckets", "name": "x"}})],
+     r"tokens\[1\]\.permissions\[0\]\.action: 'delete' must be read or write"),
+])
+def test_tokens_bad_entry_fails_before_any_write(entries, message):
+    fake = tokens_fake()
+    with pytest.raises(InvalidInput, match=message):
+        run(influxdb2_token, {"tokens": entries, "user": None}, fake)
+    assert fake.writes() == []
+
+
+def test_tokens_failing_entry_is_named():
+    fake = tokens_fake()
+    fake.on("POST", "/api/v2/authorizations", reply(201, dict(auth("00000000000000e1", "a", WRITE), token="new-a")),
+            error(403, "insufficient permissions for write"))
+    with pytest.raises(ApiError) as caught:
+        run(influxdb2_token, {"tokens": [token_entry("a", WRITE), token_entry("b", WRITE)], "user": None}, fake)
+    assert "tokens[1] (b): " in str(caught.value) and "new-a" not in str(caught.value)
