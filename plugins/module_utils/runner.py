@@ -63,8 +63,9 @@ def run_entries(option: str, entries: list, keys: Iterable[str], run_one: Callab
 
     The result lists one ``{<keys>, "changed", result_key}`` per entry (``keys``: the entry's natural
     keys, which also name it, joined with ``/``; ``result_key``: one key of ``run_one``'s result, or
-    several, those present copied) and one diff per entry, headed with ``what`` and that name. A failing entry's error is prefixed with ``option[index] (name)``; those before it are done
-    (each entry changes whole or not at all), so a new run goes on from it.
+    several, those present copied) and one diff per entry, headed with ``what`` and that name. A
+    failing entry's error is prefixed with ``option[index] (name)``; those before it are done (each
+    entry changes whole or not at all), so a new run goes on from it.
     """
     keys = tuple(keys)
     results, diffs = [], []
