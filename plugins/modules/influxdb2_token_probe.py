@@ -35,6 +35,13 @@ options:
     type: list
     elements: path
     default: []
+  read:
+    description:
+      - Other small files of the host whose content to return in RV(read) (for example the root-only
+        environment file that keeps a relay's passwords), in the same round trip. They may hold secrets.
+    type: list
+    elements: path
+    default: []
 notes:
   - The O(token), O(org) and O(org_id) options are not used (each copy is sent as its own token); they are
     accepted so that the C(group/tickstack.influx.influxdb2) module defaults apply.
@@ -95,6 +102,11 @@ copies:
   sample:
     kapacitor: {exists: true, accepted: true, value: "(the token)", mode: "0600", uid: 0, gid: 0,
                 directory: {mode: "0755", uid: 0, gid: 0}}
+read:
+  description: For each path of O(read), its content, or V(null) when it does not exist. May hold secrets.
+  returned: always
+  type: dict
+  sample: {/etc/kapacitor-write-relay/environment: "(the file)"}
 present:
   description: The paths of O(absent) that exist.
   returned: always
@@ -140,9 +152,20 @@ def check_params(params):
     for name, path in params["copies"].items():
         if not isinstance(path, str) or not os.path.isabs(path):
             raise InvalidInput("copies: the file of %s must be an absolute path, not %r" % (name, path))
-    for path in params["absent"]:
-        if not os.path.isabs(path):
-            raise InvalidInput("absent: %r is not an absolute path" % (path,))
+    for option in ("absent", "read"):
+        for path in params[option]:
+            if not os.path.isabs(path):
+                raise InvalidInput("%s: %r is not an absolute path" % (option, path))
+
+
+def read_file(path):
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(65536).decode("utf-8", "replace")
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        return None
+    except OSError as e:
+        raise InvalidInput("read: cannot read %s: %s" % (path, e.strerror or e)) from e
 
 
 def accepted(params, name, value):
@@ -167,12 +190,14 @@ def ensure(module, _client):
         copies[name] = dict(info, exists=value is not None, value=value,
                             accepted=value is not None and accepted(params, name, value))
     present = [path for path in params["absent"] if os.path.lexists(path)]
-    return {"changed": False, "copies": copies, "present": present}
+    return {"changed": False, "copies": copies, "present": present,
+            "read": dict((path, read_file(path)) for path in params["read"])}
 
 
 def main():
     run_module(influxdb2_argument_spec(copies=dict(type="dict", required=True),
-                                       absent=dict(type="list", elements="path", default=[])),
+                                       absent=dict(type="list", elements="path", default=[]),
+                                       read=dict(type="list", elements="path", default=[])),
                ensure, lambda module: None, action="probe the token copies")
 
 

@@ -110,6 +110,9 @@ def test_the_relay_env_file_gives_both_passwords():
     text = b"TICKSTACK_RELAY_KAPACITOR_PASSWORD=Kap0123\nTICKSTACK_RELAY_LISTENER_PASSWORD=Lis0123\n"
     assert stack_relay_env_secrets({"content": base64.b64encode(text).decode()}) == {
         "listener": "Lis0123", "kapacitor": "Kap0123"}
+    # The file's text as influxdb2_token_probe's read returns it, the same.
+    assert stack_relay_env_secrets(text.decode()) == {"listener": "Lis0123", "kapacitor": "Kap0123"}
+    assert stack_relay_env_secrets("TICKSTACK_RELAY_LISTENER_PASSWORD=Lis0123\n") == {"listener": "Lis0123", "kapacitor": ""}
 
 
 @pytest.mark.parametrize("result", [

@@ -94,3 +94,10 @@ def test_absent_reports_the_files_there_without_reading_them(tmp_path, capsys, m
     assert "a-kapacitor-password" not in json.dumps(result)
     result = run(capsys, monkeypatch, FakeInflux(), copies={}, absent=["relative/path"])
     assert result["failed"] is True and result["msg"] == "absent: 'relative/path' is not an absolute path"
+
+
+def test_read_returns_the_files_content_in_the_same_call(tmp_path, capsys, monkeypatch):
+    env = token_file(tmp_path / "environment", "TICKSTACK_RELAY_LISTENER_PASSWORD=abc\n")
+    result = run(capsys, monkeypatch, FakeInflux(), copies={}, read=[env, str(tmp_path / "gone")])
+    assert result["read"] == {env: "TICKSTACK_RELAY_LISTENER_PASSWORD=abc\n", str(tmp_path / "gone"): None}
+    assert run(capsys, monkeypatch, FakeInflux(), copies={}, read=["env"])["msg"] == "read: 'env' is not an absolute path"
