@@ -59,8 +59,9 @@ options:
     description:
       - Only look, and change nothing, in one try (no retry of an unreachable server) - RV(reachable),
         RV(already_setup) and RV(token_accepted).
-      - Does not fail when InfluxDB cannot be reached or rejects O(token): it says so in the result. An
-        answer that is not InfluxDB's (an HTML page, another shape) still fails.
+      - Does not fail when InfluxDB cannot be reached (no connection, or a proxy in front of it answering
+        HTTP 502, 503 or 504) or rejects O(token): it says so in the result. Any other answer that is not
+        InfluxDB's (an HTML page, another shape) still fails.
     type: bool
     default: false
 notes:
@@ -148,7 +149,7 @@ user:
 """
 
 from ansible_collections.tickstack.influx.plugins.module_utils.compare import state_diff
-from ansible_collections.tickstack.influx.plugins.module_utils.http_client import AuthenticationFailed, PermissionDenied, ServerUnreachable
+from ansible_collections.tickstack.influx.plugins.module_utils.http_client import ApiError, AuthenticationFailed, PermissionDenied, ServerUnreachable
 from ansible_collections.tickstack.influx.plugins.module_utils.influxdb2 import (
     InvalidInput,
     bucket_summary,
@@ -163,6 +164,9 @@ from ansible_collections.tickstack.influx.plugins.module_utils.influxdb2 import 
 from ansible_collections.tickstack.influx.plugins.module_utils.runner import run_module
 
 
+GATEWAY_DOWN = (502, 503, 504)
+
+
 def probe(module, client):
     """O(probe): what the instance says, in one try, without failing on an unreachable server or a rejected token."""
     client.http.retries = 0
@@ -171,6 +175,11 @@ def probe(module, client):
         allowed = client.setup_allowed()
     except ServerUnreachable:
         return result
+    except ApiError as e:
+        # A proxy in front of an InfluxDB that is not up (yet) answers 502, 503 or 504.
+        if e.status in GATEWAY_DOWN:
+            return result
+        raise
     result.update(reachable=True, already_setup=not allowed)
     if not allowed and module.params["token"]:
         try:

@@ -510,6 +510,12 @@ def test_setup_probe_of_an_unreachable_server_tries_once():
     assert len(fake.sent) == 1
 
 
+def test_setup_probe_through_a_proxy_whose_influxdb_is_down_says_unreachable():
+    fake = FakeInflux().on("GET", "/api/v2/setup", reply(502, b"upstream unreachable", {"Content-Type": "text/plain"}))
+    result, _unused = run(influxdb2_setup, {"token": "t0ken", "probe": True}, fake)
+    assert result["reachable"] is False and len(fake.sent) == 1
+
+
 def test_setup_probe_of_something_else_still_fails():
     fake = FakeInflux().on("GET", "/api/v2/setup", reply(200, b"<html>sign in</html>", {"Content-Type": "text/html"}))
     with pytest.raises(http_module.ApiError):
