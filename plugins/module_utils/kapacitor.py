@@ -634,12 +634,19 @@ def task_sample_stats(before, after, interval):
     return result
 
 
-def sample_tasks(client, interval, pattern=None, sleep=None):
+def sample_tasks(client, interval, pattern=None, sleep=None, baseline=None):
     """Two lists of the tasks with their stats, ``interval`` seconds apart (one with ``interval`` 0):
     two HTTP calls in all, whatever the number of tasks. Returns the tasks by ID from
-    :func:`task_sample_stats`, sorted by ID."""
+    :func:`task_sample_stats`, sorted by ID.
+
+    ``baseline``: ``(tasks, seconds)``, the tasks of an earlier sample (as this function returns them,
+    with their ``node_stats``) taken ``seconds`` ago; one list then, compared with it.
+    """
     first = None
-    if interval > 0:
+    if baseline is not None:
+        tasks, interval = baseline
+        first = dict((t["id"], {"stats": {"node-stats": t.get("node_stats") or {}}}) for t in tasks)
+    elif interval > 0:
         first = dict((t["id"], t) for t in client.list_tasks(pattern=pattern, fields=TASK_STATS_FIELDS))
         (sleep or time.sleep)(interval)
     second = client.list_tasks(pattern=pattern, fields=TASK_STATS_FIELDS)

@@ -32,6 +32,14 @@ options:
     description:
       - Only the tasks whose ID matches this glob (for example V(cpu_*)).
     type: str
+  baseline:
+    description:
+      - An earlier result of this module taken with O(interval=0) (its RV(tasks) and RV(sampled_at), on the
+        same host), used as the first sample - one HTTP call then. The deltas cover the time since it was
+        taken; when that is less than O(interval), the module first waits for the rest.
+      - The stack role samples once as a converge begins and once at its end, so that the converge itself is
+        the interval.
+    type: dict
 notes:
   - The module waits O(interval) seconds on the host it runs on.
   - >-
@@ -74,10 +82,15 @@ version:
   type: str
   sample: 1.8.3
 interval:
-  description: Seconds between the two samples.
+  description: Seconds between the two samples (with O(baseline), since it was taken).
   returned: always
   type: int
   sample: 10
+sampled_at:
+  description: When the (second) sample was taken, in seconds since the epoch on the host the module runs on.
+  returned: always
+  type: float
+  sample: 1764747600.25
 tasks:
   description:
     - Every task (sorted by ID) in the second sample. The deltas (C(received), C(emitted), C(errors),
@@ -149,6 +162,8 @@ tasks:
       type: dict
 """
 
+import time
+
 from ansible_collections.tickstack.influx.plugins.module_utils.errors import InvalidInput
 from ansible_collections.tickstack.influx.plugins.module_utils.kapacitor import (
     connect,
@@ -159,6 +174,7 @@ from ansible_collections.tickstack.influx.plugins.module_utils.runner import run
 
 # Patched by the unit tests.
 SLEEP = None
+CLOCK = None
 
 
 def gather(module, client):
@@ -166,14 +182,27 @@ def gather(module, client):
     if interval < 0 or interval > 3600:
         raise InvalidInput("interval: %d is out of range; give the seconds between the two samples, 0 to 3600 "
                            "(0 takes one sample)" % interval)
-    tasks = sample_tasks(client, interval, pattern=module.params["pattern"], sleep=SLEEP)
-    return {"changed": False, "version": client.server_version(), "interval": interval, "tasks": tasks}
+    baseline = module.params["baseline"]
+    if baseline is not None:
+        tasks, taken = baseline.get("tasks"), baseline.get("sampled_at")
+        if not isinstance(tasks, list) or not all(isinstance(t, dict) and t.get("id") for t in tasks) \
+                or not isinstance(taken, (int, float)):
+            raise InvalidInput("baseline: expected an earlier result of this module (its tasks and sampled_at)")
+        waited = (CLOCK or time.time)() - taken
+        if waited < interval:
+            (SLEEP or time.sleep)(interval - waited)
+        interval = int(round((CLOCK or time.time)() - taken))
+        baseline = (tasks, interval)
+    tasks = sample_tasks(client, interval, pattern=module.params["pattern"], sleep=SLEEP, baseline=baseline)
+    return {"changed": False, "version": client.server_version(), "interval": interval, "tasks": tasks,
+            "sampled_at": (CLOCK or time.time)()}
 
 
 def main():
     run_module(kapacitor_argument_spec(
         interval=dict(type="int", default=10),
         pattern=dict(type="str"),
+        baseline=dict(type="dict"),
     ), gather, connect, action="cannot read Kapacitor's task statistics")
 
 

@@ -124,6 +124,28 @@ def test_task_stats_samples_twice_with_two_list_calls(capsys, monkeypatch):
     assert count["batches_queried"] == 2 and count["query_errors"] == 3 and count["errors"] == 3
 
 
+def test_task_stats_against_a_baseline_is_one_call_over_the_time_since(capsys, monkeypatch):
+    clock = iter([1000.0, 1014.6, 1014.7, 1015.0, 1020.0, 1020.0, 1020.1])
+    monkeypatch.setattr(kapacitor_task_stats, "CLOCK", lambda: next(clock))
+    slept = []
+    monkeypatch.setattr(kapacitor_task_stats, "SLEEP", slept.append)
+    first, _unused = run(kapacitor_task_stats, capsys, monkeypatch, [tasks_reply(stream_task(100), batch_task(5, 0))],
+                         url="http://kap.test:9092", interval=0)
+    assert first["sampled_at"] == 1000.0 and first["tasks"][1]["received"] is None
+    # 14.6 s later: more than the interval, so no wait; the deltas cover those 15 s.
+    result, script = run(kapacitor_task_stats, capsys, monkeypatch, [tasks_reply(stream_task(130), batch_task(8, 1))],
+                         url="http://kap.test:9092", interval=10, baseline=first)
+    assert slept == [] and len(script.requests) == 1 and result["interval"] == 15
+    count, cpu = result["tasks"]
+    assert cpu["received"] == 30 and cpu["interval"] == 15 and count["query_errors"] == 1
+    # 6 s later: it waits for the rest of the interval first.
+    result, _unused = run(kapacitor_task_stats, capsys, monkeypatch, [tasks_reply(stream_task(140), batch_task(9, 1))],
+                          url="http://kap.test:9092", interval=10, baseline=dict(first, sampled_at=1014.0))
+    assert slept == [pytest.approx(4.0)] and result["interval"] == 6
+    bad, script = run(kapacitor_task_stats, capsys, monkeypatch, [], url="http://kap.test:9092", baseline={"tasks": "x"})
+    assert bad["failed"] and "baseline: expected an earlier result" in bad["msg"] and script.requests == []
+
+
 def test_task_stats_interval_zero_takes_one_sample(capsys, monkeypatch):
     monkeypatch.setattr(kapacitor_task_stats, "SLEEP", lambda s: pytest.fail("slept"))
     result, script = run(kapacitor_task_stats, capsys, monkeypatch, [tasks_reply(stream_task(5))],
