@@ -127,7 +127,7 @@ options:
     default: []
     suboptions:
       path:
-        description: An absolute directory path (missing: no files).
+        description: An absolute directory path (none found when it does not exist).
         type: path
         required: true
       patterns:

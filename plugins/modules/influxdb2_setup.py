@@ -60,7 +60,7 @@ options:
       - Only look, and change nothing, in one try (no retry of an unreachable server) - RV(reachable),
         RV(already_setup) and RV(token_accepted).
       - Does not fail when InfluxDB cannot be reached (no connection, or a proxy in front of it answering
-        HTTP 502, 503 or 504) or rejects O(token): it says so in the result. Any other answer that is not
+        HTTP 502, 503 or 504) or rejects O(token), but says so in the result. Any other answer that is not
         InfluxDB's (an HTML page, another shape) still fails.
     type: bool
     default: false
