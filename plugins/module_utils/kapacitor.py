@@ -266,6 +266,12 @@ class KapacitorClient(object):
             raise NotFound("Kapacitor has no users API here; set [auth] enabled = true in kapacitor.conf",
                            status=e.status, method=e.method, url=e.url) from None
 
+    def user_names(self, pattern):
+        """The names of the users whose name matches the glob ``pattern`` (one call, up to 1000)."""
+        found = self.http.get(self._user_path(), query={"fields": "name", "pattern": pattern, "limit": "1000"},
+                              required=("users",))
+        return sorted(u.get("name") for u in found["users"] if isinstance(u, dict) and u.get("name"))
+
     def create_user(self, body):
         # Kapacitor answers a create of a name that exists 200 with an empty name and stores nothing:
         # the caller checks the name.

@@ -75,6 +75,12 @@ options:
     type: list
     elements: str
     choices: [none, api, config_api, write_points, all]
+  list_pattern:
+    description:
+      - Also list, read-only and in the same run, the names of the users that match this glob (for example
+        V(tickstack-*)), in RV(listed), so that a play that removes users it no longer needs has them without
+        a task of its own.
+    type: str
 notes:
   - O(username) and O(password) are the credentials the module connects with (an admin user); O(name)
     and O(user_password) are the user it manages.
@@ -134,6 +140,12 @@ password_set:
   description: Whether the password was (or in check mode would be) set in this run.
   returned: always
   type: bool
+listed:
+  description: With O(list_pattern), the names of the users that match it after the run, sorted.
+  returned: when O(list_pattern) is set
+  type: list
+  elements: str
+  sample: [tickstack-prod-telegraf-web1]
 diff:
   description: The changed keys before and after; the password is always masked.
   returned: in diff mode
@@ -234,6 +246,13 @@ def recreate(client, body):
 
 
 def ensure(module, client):
+    result = ensure_user(module, client)
+    if module.params.get("list_pattern"):
+        result["listed"] = client.user_names(module.params["list_pattern"])
+    return result
+
+
+def ensure_user(module, client):
     params = module.params
     check_input(params)
     name = params["name"]
@@ -295,6 +314,7 @@ def main():
         update_password=dict(type="str", choices=["always", "on_create"], default="on_create", no_log=False),
         type=dict(type="str", choices=["admin", "normal"], default="normal"),
         permissions=dict(type="list", elements="str", choices=list(PERMISSIONS)),
+        list_pattern=dict(type="str"),
         state=STATE,
     ), ensure, connect, action=lambda p: "cannot manage Kapacitor user %r" % p["name"], natural_keys=("name",))
 

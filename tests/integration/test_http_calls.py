@@ -90,6 +90,7 @@ BOUND = {
 REPEAT_ALLOWED = {"kapacitor_task_stats"}
 
 _TABLE: dict[tuple[str, str], int] = {}
+_BOUNDS: dict[str, int] = {}
 _SEEN: dict[tuple[str, str], str] = {}
 
 
@@ -126,6 +127,7 @@ def check_bound(module: str, version: str, calls: list, extra: int = 0, case: st
     """At most ``BOUND[module] + extra`` calls (``extra``: the per-object calls an API forces) and no repeat."""
     seen = describe(calls)
     _TABLE[(case or module, version)] = len(calls)
+    _BOUNDS[case or module] = max(_BOUNDS.get(case or module, 0), BOUND[module] + extra)
     _SEEN[(case or module, version)] = seen
     assert len(calls) <= BOUND[module] + extra, "%s made %d calls on its idempotent run, bound %d:\n%s" % (
         module, len(calls), BOUND[module] + extra, seen)
@@ -144,7 +146,7 @@ def report():
     lines = ["| module | bound | " + " | ".join(versions) + " |", "|---|---|" + "---|" * len(versions)]
     for case in sorted({c for c, _v in _TABLE}, key=lambda c: (list(BOUND).index(c.split("/")[0]), c)):
         counts = [str(_TABLE[(case, v)]) if (case, v) in _TABLE else "-" for v in versions]
-        lines.append("| %s | %d | %s |" % (case, BOUND[case.split("/")[0]], " | ".join(counts)))
+        lines.append("| %s | %d | %s |" % (case, _BOUNDS.get(case, BOUND[case.split("/")[0]]), " | ".join(counts)))
     text = "\n".join(lines) + "\n"
     details = "".join("\n%s on %s:\n%s\n" % (m, v, _SEEN[(m, v)]) for m, v in sorted(_SEEN))
     try:
@@ -358,7 +360,9 @@ def _kapacitor_admin_user(prefix):
 
 KAPACITOR_CASES = {
     "kapacitor_task": _task, "kapacitor_task/bulk": _tasks, "kapacitor_template": _template, "kapacitor_topic_handler": _topic_handler,
-    "kapacitor_user": _kapacitor_user, "kapacitor_user/admin": _kapacitor_admin_user, "kapacitor_info": lambda prefix: {},
+    "kapacitor_user": _kapacitor_user, "kapacitor_user/admin": _kapacitor_admin_user,
+    "kapacitor_user/admin+list": lambda prefix: dict(_kapacitor_admin_user(prefix), list_pattern=prefix + "*"),
+    "kapacitor_info": lambda prefix: {},
     "kapacitor_task_stats": lambda prefix: {"interval": 1},
 }
 
@@ -372,6 +376,9 @@ def test_kapacitor_idempotent_calls(module, kapacitor_auth, kapacitor_proxy, pre
     if module == "kapacitor_info":
         extra = len([c for c in calls if c.path.startswith("/kapacitor/v1/alerts/topics/")])
         assert extra == len(kapacitor_topics(kapacitor_auth)), describe(calls)
+    if case == "kapacitor_user/admin+list":
+        # The users list the stack's relay task reads along (list_pattern): another API, one call.
+        extra = 1
     check_bound(module, "kapacitor " + kapacitor_auth.version, calls, extra, case=case)
 
 

@@ -10,8 +10,9 @@ DELETE does.
 
 from __future__ import annotations
 
+import fnmatch
 import json
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 
@@ -85,6 +86,9 @@ class FakeUsers(object):
         if not path.startswith("/users") or not self.auth_service:
             return refuse(404, "Not Found")
         name = path[len("/users/"):] if path.startswith("/users/") else None
+        if method == "GET" and name is None:
+            pattern = parse_qs(urlsplit(url).query).get("pattern", ["*"])[0]
+            return answer(200, {"users": [{"name": n} for n in sorted(self.users) if fnmatch.fnmatchcase(n, pattern)]})
         if method == "GET":
             return answer(200, self._view(name)) if name in self.users else refuse(404, "no user exists")
         if method == "POST":
@@ -308,3 +312,15 @@ def test_a_create_that_kapacitor_answers_with_an_empty_user_fails(kapacitor, cap
     monkeypatch.setattr(http_module, "urls_transport", racing)
     result = run(capsys, name="tg", user_password="pw-12345")
     assert result["failed"] is True and "did not create user 'tg'" in result["msg"]
+
+
+def test_list_pattern_lists_the_matching_users_in_the_same_run(kapacitor, capsys):
+    kapacitor.add("tickstack-s-telegraf-web1", "a-password-0123", "admin")
+    kapacitor.add("tickstack-s-telegraf-web2", "a-password-4567", "admin")
+    kapacitor.add("grafana", "a-password-89ab")
+    result = run(capsys, name="relay", user_password="relay-password-0123", update_password="always", type="admin",
+                 list_pattern="tickstack-s-telegraf-*")
+    assert result["changed"] is True
+    assert result["listed"] == ["tickstack-s-telegraf-web1", "tickstack-s-telegraf-web2"]
+    assert ("GET", "/users", None, ADMIN[0]) in kapacitor.calls
+    assert "a-password" not in json.dumps(result) and "listed" not in run(capsys, name="grafana", state="absent")
