@@ -25,8 +25,8 @@ def reads(fake):
 
 def buckets_fake(*listed):
     fake = FakeInflux().on("GET", "/api/v2/buckets", reply(200, {"buckets": list(listed)}))
-    fake.on("POST", "/api/v2/buckets", lambda req: reply(201, bucket(BUCKET3_ID, req.body["name"],
-                                                                       every=req.body["retentionRules"][0]["everySeconds"])))
+    fake.on("POST", "/api/v2/buckets", lambda req: reply(201, bucket(
+        BUCKET3_ID, req.body["name"], every=req.body["retentionRules"][0]["everySeconds"])))
     fake.on("PATCH", "/api/v2/buckets/%s" % BUCKET2_ID, lambda req: reply(200, bucket(
         BUCKET2_ID, "other", every=req.body["retentionRules"][0]["everySeconds"])))
     fake.on("DELETE", "/api/v2/buckets/%s" % BUCKET_ID, reply(204))
