@@ -55,6 +55,44 @@ options:
         description: What the token may do (as O(permissions)); required with V(state=present).
         type: list
         elements: dict
+        suboptions: &permission_suboptions
+          action:
+            description: The action allowed.
+            type: str
+            choices: [read, write]
+            required: true
+          resource:
+            description:
+              - The resource the action applies to. Give exactly one of O(permissions[].resource.name),
+                O(permissions[].resource.id) or O(permissions[].resource.all).
+            type: dict
+            required: true
+            suboptions:
+              type:
+                description:
+                  - Resource type, for example V(buckets), V(orgs), V(tasks), V(dashboards), V(telegrafs),
+                    V(checks), V(notificationRules), V(notificationEndpoints), V(dbrp), V(users), V(secrets),
+                    V(labels), V(variables), V(authorizations).
+                type: str
+                required: true
+              name:
+                description:
+                  - Name of one resource, resolved to its ID. Supported for V(buckets) (in the organization),
+                    V(orgs) and V(users).
+                type: str
+              id:
+                description: ID of one resource.
+                type: str
+              all:
+                description:
+                  - All resources of this type in the organization (for V(orgs) and V(users), on the whole instance).
+                type: bool
+              org:
+                description: Organization of the resource when it is not O(org).
+                type: str
+              org_id:
+                description: ID of the organization of the resource when it is not O(org).
+                type: str
       status:
         description: V(active) or V(inactive) (as O(status)).
         type: str
@@ -87,44 +125,7 @@ options:
       - Compared as a set with the existing token's permissions; order and duplicates do not matter.
     type: list
     elements: dict
-    suboptions:
-      action:
-        description: The action allowed.
-        type: str
-        choices: [read, write]
-        required: true
-      resource:
-        description:
-          - The resource the action applies to. Give exactly one of O(permissions[].resource.name),
-            O(permissions[].resource.id) or O(permissions[].resource.all).
-        type: dict
-        required: true
-        suboptions:
-          type:
-            description:
-              - Resource type, for example V(buckets), V(orgs), V(tasks), V(dashboards), V(telegrafs),
-                V(checks), V(notificationRules), V(notificationEndpoints), V(dbrp), V(users), V(secrets),
-                V(labels), V(variables), V(authorizations).
-            type: str
-            required: true
-          name:
-            description:
-              - Name of one resource, resolved to its ID. Supported for V(buckets) (in the organization),
-                V(orgs) and V(users).
-            type: str
-          id:
-            description: ID of one resource.
-            type: str
-          all:
-            description:
-              - All resources of this type in the organization (for V(orgs) and V(users), on the whole instance).
-            type: bool
-          org:
-            description: Organization of the resource when it is not O(org).
-            type: str
-          org_id:
-            description: ID of the organization of the resource when it is not O(org).
-            type: str
+    suboptions: *permission_suboptions
   status:
     description:
       - V(inactive) keeps the token but makes InfluxDB refuse it. Changed in place.
