@@ -17,6 +17,7 @@ the result (``invocation`` included), the journal or a failure.
 
 from __future__ import annotations
 
+import copy
 from typing import Any, Callable, Dict, Iterable, Optional, Union
 
 from ansible.module_utils.basic import AnsibleModule
@@ -54,6 +55,34 @@ def refuse_empty(params: Dict[str, Any], keys: Iterable[str]) -> None:
         if isinstance(value, str) and not value.strip():
             raise InvalidInput("%s: cannot be empty (is a variable undefined or defaulted to an empty string?)"
                                % key)
+
+
+def list_option_spec(option: str, entry: Dict[str, Any], key: str, **list_options) -> Dict[str, Any]:
+    """The options of a module that manages one object, or with ``option`` several: ``entry``'s options at
+    the top level (its natural ``key`` not required there), and ``option``, a list of such entries."""
+    single = copy.deepcopy(entry)
+    single[key] = dict((name, value) for name, value in single[key].items() if name != "required")
+    single[option] = dict(type="list", elements="dict", options=entry, **list_options)
+    return single
+
+
+def check_list_entries(option: str, entries: list, keys: Iterable[str], what: str, empty: Iterable[str] = (),
+                       shown: Callable[[str], str] = str) -> None:
+    """Refuse, before any request, an entry of a list option whose natural key (``keys``, and ``empty``) is
+    an empty string (as :func:`refuse_empty` does for one object), or whose ``keys`` repeat an earlier
+    entry's; the message names the entry by index and shows its keys (joined with ``/``) with ``shown``."""
+    keys = tuple(keys)
+    seen = set()
+    for index, entry in enumerate(entries):
+        try:
+            refuse_empty(entry, keys + tuple(empty))
+        except InvalidInput as e:
+            raise InvalidInput("%s[%d].%s" % (option, index, e.msg)) from None
+        ident = tuple(entry.get(key) for key in keys)
+        if ident in seen:
+            raise InvalidInput("%s[%d]: the %s %s is listed twice"
+                               % (option, index, what, shown("/".join(str(part) for part in ident))))
+        seen.add(ident)
 
 
 def run_entries(option: str, entries: list, keys: Iterable[str], run_one: Callable[[int, Dict[str, Any]], Dict[str, Any]],

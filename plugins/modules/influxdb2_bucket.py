@@ -148,8 +148,6 @@ buckets:
       bucket: {id: 0a1b2c3d4e5f6071, name: telegraf, retention: 30d}
 """
 
-import copy
-
 from ansible_collections.tickstack.influx.plugins.module_utils.compare import Differ, state_diff
 from ansible_collections.tickstack.influx.plugins.module_utils.influxdb2 import (
     InvalidInput,
@@ -162,7 +160,7 @@ from ansible_collections.tickstack.influx.plugins.module_utils.influxdb2 import 
     parse_duration,
     validate_bucket_name,
 )
-from ansible_collections.tickstack.influx.plugins.module_utils.runner import STATE, run_entries, run_module
+from ansible_collections.tickstack.influx.plugins.module_utils.runner import STATE, check_list_entries, list_option_spec, run_entries, run_module
 
 MIN_DURATION = 3600  # meta.MinRetentionPolicyDuration
 
@@ -200,18 +198,15 @@ def ensure(module, client):
 def ensure_all(module, client):
     """Every entry of O(buckets), from one listing of the organization's buckets (paginated)."""
     entries = [dict((key, entry.get(key)) for key in ENTRY_KEYS) for entry in module.params["buckets"]]
-    durations, seen = [], set()
+    durations = []
     # Every entry is checked before any request.
     for index, entry in enumerate(entries):
-        where = "buckets[%d]" % index
         try:
             validate_bucket_name(entry["name"])
             durations.append(desired_durations(entry))
         except InvalidInput as e:
-            raise InvalidInput("%s: %s" % (where, e)) from e
-        if entry["name"] in seen:
-            raise InvalidInput("%s: the bucket %s is listed twice" % (where, entry["name"]))
-        seen.add(entry["name"])
+            raise InvalidInput("buckets[%d]: %s" % (index, e)) from e
+    check_list_entries("buckets", entries, ("name",), "bucket")
     org = client.org_ref(module.params["org"], module.params["org_id"]) if entries else None
     listed = dict((b.get("name"), b) for b in client.list_buckets(org)) if entries else {}
 
@@ -291,10 +286,8 @@ def main():
         shard_group_duration=dict(type="raw"),
         state=STATE,
     )
-    # A single bucket: the same options, its name not required (buckets may be given instead).
-    single = copy.deepcopy(entry)
-    single["name"] = dict(type="str")
-    spec = influxdb2_argument_spec(buckets=dict(type="list", elements="dict", options=entry), **single)
+    # A single bucket (its name not required: buckets may be given instead), or several (buckets).
+    spec = influxdb2_argument_spec(**list_option_spec("buckets", entry, "name"))
     exclusive = [("buckets", key) for key in ("name", "description", "retention", "shard_group_duration")]
     run_module(spec, ensure, connect,
                action=lambda p: "cannot manage bucket %r" % p["name"] if p.get("name") else "cannot manage the buckets",

@@ -171,8 +171,6 @@ mappings:
       dbrp: {id: 0a1b2c3d4e5f6071, database: telegraf, retention_policy: autogen, default: true, virtual: false}
 """
 
-import copy
-
 from ansible_collections.tickstack.influx.plugins.module_utils.compare import Differ, state_diff
 from ansible_collections.tickstack.influx.plugins.module_utils.errors import OperationFailed
 from ansible_collections.tickstack.influx.plugins.module_utils.http_client import ApiError
@@ -183,7 +181,7 @@ from ansible_collections.tickstack.influx.plugins.module_utils.influxdb2 import 
     influxdb2_argument_spec,
     virtual_bucket_names,
 )
-from ansible_collections.tickstack.influx.plugins.module_utils.runner import STATE, run_entries, run_module
+from ansible_collections.tickstack.influx.plugins.module_utils.runner import STATE, check_list_entries, list_option_spec, run_entries, run_module
 
 
 ENTRY_KEYS = ("database", "retention_policy", "bucket", "default", "virtual_ok", "state")
@@ -206,21 +204,11 @@ def ensure(module, client):
 
 def check_entries(entries):
     """Refuse a bad entry of O(mappings) before any request."""
-    seen = set()
+    check_list_entries("mappings", entries, ("database", "retention_policy"), "mapping", empty=("bucket",))
     for index, entry in enumerate(entries):
-        where = "mappings[%d]" % index
-        for key in ("database", "retention_policy", "bucket"):
-            value = entry.get(key)
-            if isinstance(value, str) and not value.strip():
-                raise InvalidInput("%s.%s: cannot be empty (is a variable undefined or defaulted to an empty string?)"
-                                   % (where, key))
         if entry["state"] == "present" and not entry["bucket"]:
-            raise InvalidInput("%s (%s/%s): bucket: required with state=present (the bucket name or ID the mapping "
-                               "points at)" % (where, entry["database"], entry["retention_policy"]))
-        key = (entry["database"], entry["retention_policy"])
-        if key in seen:
-            raise InvalidInput("%s: the mapping %s/%s is listed twice" % (where, key[0], key[1]))
-        seen.add(key)
+            raise InvalidInput("mappings[%d] (%s/%s): bucket: required with state=present (the bucket name or ID the "
+                               "mapping points at)" % (index, entry["database"], entry["retention_policy"]))
 
 
 def ensure_all(module, client):
@@ -348,10 +336,8 @@ def main():
         virtual_ok=dict(type="bool", default=True),
         state=STATE,
     )
-    # A single mapping: the same options, its database not required (mappings may be given instead).
-    single = copy.deepcopy(entry)
-    single["database"] = dict(type="str", aliases=["db"])
-    spec = influxdb2_argument_spec(mappings=dict(type="list", elements="dict", options=entry), **single)
+    # A single mapping (its database not required: mappings may be given instead), or several (mappings).
+    spec = influxdb2_argument_spec(**list_option_spec("mappings", entry, "database"))
     # retention_policy and virtual_ok have defaults: they cannot be told apart from omitted, so they are
     # not refused beside mappings (and unused then).
     exclusive = [("mappings", key) for key in ("database", "bucket", "default")]

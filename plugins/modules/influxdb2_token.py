@@ -271,8 +271,6 @@ replace_reason:
   sample: the permissions differ and InfluxDB cannot change the permissions of an existing token
 """
 
-import copy
-
 from ansible_collections.tickstack.influx.plugins.module_utils.compare import MASK, Differ, state_diff
 from ansible_collections.tickstack.influx.plugins.module_utils.errors import OperationFailed
 from ansible_collections.tickstack.influx.plugins.module_utils.http_client import ApiError
@@ -285,7 +283,7 @@ from ansible_collections.tickstack.influx.plugins.module_utils.influxdb2 import 
     normalize_permissions,
     token_value,
 )
-from ansible_collections.tickstack.influx.plugins.module_utils.runner import STATE, run_entries, run_module
+from ansible_collections.tickstack.influx.plugins.module_utils.runner import STATE, check_list_entries, list_option_spec, run_entries, run_module
 
 PERMISSION_SPEC = dict(
     action=dict(type="str", required=True, choices=["read", "write"]),
@@ -346,19 +344,11 @@ def ensure(module, client):
 
 def check_entries(entries):
     """Refuse a bad entry of O(tokens) before any request."""
-    seen = set()
+    check_list_entries("tokens", entries, ("description",), "token", shown=repr)
     for index, entry in enumerate(entries):
-        where = "tokens[%d]" % index
-        description = entry.get("description")
-        if not isinstance(description, str) or not description.strip():
-            raise InvalidInput("%s.description: cannot be empty (is a variable undefined or defaulted to an empty "
-                               "string?)" % where)
         if entry["state"] == "present" and not entry["permissions"]:
-            raise InvalidInput("%s (%s): permissions: at least one permission is required with state=present"
-                               % (where, description))
-        if description in seen:
-            raise InvalidInput("%s: the token %r is listed twice" % (where, description))
-        seen.add(description)
+            raise InvalidInput("tokens[%d] (%s): permissions: at least one permission is required with state=present"
+                               % (index, entry["description"]))
 
 
 def ensure_all(module, client):
@@ -516,11 +506,8 @@ def main():
         rotate=dict(type="bool", default=False),
         state=STATE,
     )
-    # A single token: the same options, its description not required (tokens may be given instead).
-    single = copy.deepcopy(entry)
-    single["description"] = dict(type="str", aliases=["name"])
-    spec = influxdb2_argument_spec(tokens=dict(type="list", elements="dict", options=entry, no_log=False),
-                                   user=dict(type="str"), **single)
+    # A single token (its description not required: tokens may be given instead), or several (tokens).
+    spec = influxdb2_argument_spec(user=dict(type="str"), **list_option_spec("tokens", entry, "description", no_log=False))
     exclusive = [("tokens", key) for key in ("description", "permissions")]
     run_module(spec, ensure, connect,
                action=lambda p: "cannot manage token %r" % p["description"] if p.get("description") else "cannot manage the tokens",

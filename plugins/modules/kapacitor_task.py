@@ -298,7 +298,6 @@ diff:
   sample: {"before": {"status": "disabled"}, "after": {"status": "enabled"}}
 """
 
-import copy
 
 from ansible_collections.tickstack.influx.plugins.module_utils.compare import Differ, state_diff
 from ansible_collections.tickstack.influx.plugins.module_utils.errors import InvalidInput
@@ -312,7 +311,7 @@ from ansible_collections.tickstack.influx.plugins.module_utils.kapacitor import 
     vars_key,
     wire_vars,
 )
-from ansible_collections.tickstack.influx.plugins.module_utils.runner import STATE, run_entries, run_module
+from ansible_collections.tickstack.influx.plugins.module_utils.runner import STATE, check_list_entries, list_option_spec, run_entries, run_module
 from ansible_collections.tickstack.influx.plugins.module_utils.tickscript import script_dbrps, script_key, script_type
 
 
@@ -481,19 +480,11 @@ def ensure(module, client):
 
 def check_entries(entries):
     """Refuse a bad entry of O(tasks) before any call: each needs an id, seen once, and no empty key."""
-    seen = set()
+    check_list_entries("tasks", entries, ("id",), "task", empty=("template_id",))
     for index, entry in enumerate(entries):
-        for key in ("id", "template_id"):
-            value = entry.get(key)
-            if isinstance(value, str) and not value.strip():
-                raise InvalidInput("tasks[%d].%s: cannot be empty (is a variable undefined or defaulted to an empty "
-                                   "string?)" % (index, key))
         if entry.get("script") is not None and entry.get("template_id") is not None:
             raise InvalidInput("tasks[%d] (%s): script and template_id are mutually exclusive: set one"
                                % (index, entry["id"]))
-        if entry["id"] in seen:
-            raise InvalidInput("tasks[%d]: the task %s is listed twice" % (index, entry["id"]))
-        seen.add(entry["id"])
 
 
 def ensure_all(module, client):
@@ -663,10 +654,8 @@ def main():
         status=dict(type="str", choices=["enabled", "disabled"], default="enabled"),
         state=STATE,
     )
-    # A single task: the same options, its id not required (tasks may be given instead).
-    single = copy.deepcopy(entry)
-    single["id"] = dict(type="str", aliases=["name"])
-    spec = kapacitor_argument_spec(tasks=dict(type="list", elements="dict", options=entry), **single)
+    # A single task (its id not required: tasks may be given instead), or several (tasks).
+    spec = kapacitor_argument_spec(**list_option_spec("tasks", entry, "id"))
     single_only = ("id", "script", "template_id", "type", "dbrps", "vars")
     exclusive = [("script", "template_id")] + [("tasks", key) for key in single_only]
     run_module(spec, ensure, connect, action=lambda p: "task %s" % p["id"] if p.get("id") else None,
