@@ -49,12 +49,8 @@ def _port(url: str) -> int:
 def stack_relay_env_secrets(result: Any) -> dict[str, str]:
     """The relay's two passwords in its environment file - a slurp result, or the file's text (None: no
     file) - '' for each one not there."""
-    if result is None or isinstance(result, str):
-        text = result or ""
-        found = {name: pattern.search(text) for name, pattern in PASSWORDS.items()}
-        return {name: match.group(1) if match else "" for name, match in found.items()}
+    text = result if isinstance(result, str) else ""
     content = result.get("content") if isinstance(result, Mapping) else None
-    text = ""
     if content:
         try:
             text = base64.b64decode(content).decode("utf-8", "replace")
