@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 import hashlib
+import json
 from typing import Any
 
 from ansible.errors import AnsibleFilterError
@@ -117,8 +118,33 @@ def telegraf_fragments_installed(fragments: Any, found: Any, rendered: Any, owne
     return True
 
 
+def telegraf_check_marker(fragments: Any, found: Any, rendered: Any, installed: Any) -> str:
+    """The record of a set ``telegraf config check`` passed: each file the role writes with the sha1 of what
+    it renders (what is installed once the set is in place), each file of others with the sha1 found, and
+    what says which Telegraf checked them (``installed``: package versions, the archive marker's stat).
+    The telegraf role writes it after a passing check and skips the check while it is the same."""
+    if not isinstance(fragments, Mapping) or not isinstance(rendered, Mapping):
+        raise _fail("fragments", "must be the telegraf_fragments result and the rendered content of each dest")
+    if not isinstance(found, Sequence) or not all(isinstance(entry, Mapping) for entry in found):
+        raise _fail("found", "must be the files of ansible.builtin.find with get_checksum: true")
+    if not isinstance(installed, Mapping):
+        raise _fail("installed", "must be a mapping (package versions, stat results), got %s"
+                    % type(installed).__name__)
+    by_path = {entry.get("path"): entry for entry in found}
+    lines = ["# telegraf config check passed for this set (tickstack.influx.telegraf); do not edit"]
+    for file in fragments.get("files") or []:
+        if file["dest"] not in rendered:
+            raise _fail("rendered", "has no content for %s" % file["dest"])
+        lines.append("file %s %s" % (file["dest"], hashlib.sha1(str(rendered[file["dest"]]).encode("utf-8")).hexdigest()))
+    for path in fragments.get("others") or []:
+        lines.append("other %s %s" % (path, (by_path.get(path) or {}).get("checksum")))
+    lines.append("installed %s" % json.dumps(installed, sort_keys=True, default=str))
+    return "\n".join(lines) + "\n"
+
+
 class FilterModule:
     """The telegraf role's bookkeeping of telegraf.conf and its telegraf.d fragments."""
 
     def filters(self) -> dict:
-        return {"telegraf_fragments": telegraf_fragments, "telegraf_fragments_installed": telegraf_fragments_installed}
+        return {"telegraf_fragments": telegraf_fragments, "telegraf_fragments_installed": telegraf_fragments_installed,
+                "telegraf_check_marker": telegraf_check_marker}

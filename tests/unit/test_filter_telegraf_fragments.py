@@ -133,7 +133,7 @@ def test_paths_and_find_results_give_the_same_plan_and_trailing_slashes_do_not_m
 def test_the_filter_is_registered():
     filters = FilterModule().filters()
     assert filters["telegraf_fragments"] is telegraf_fragments and set(filters) == {
-        "telegraf_fragments", "telegraf_fragments_installed"}
+        "telegraf_fragments", "telegraf_fragments_installed", "telegraf_check_marker"}
 
 
 @pytest.mark.parametrize("config, found, overrides, match", [
@@ -177,3 +177,34 @@ def test_installed_only_when_every_file_matches_and_nothing_is_stale():
                                         found, rendered) is False
     with pytest.raises(AnsibleFilterError):
         telegraf_fragments_installed(fragments, "nope", rendered)
+
+
+def test_the_check_record_changes_with_every_input_that_changes_what_the_check_would_say():
+    from ansible_collections.tickstack.influx.plugins.filter.telegraf_fragments import telegraf_check_marker
+    conf, inputs, other = CONF, DIR + "/tickstack-inputs.conf", DIR + "/other-role.conf"
+    fragments = {"files": [{"dest": conf}, {"dest": inputs}], "others": [other], "stale": []}
+    rendered = {conf: "[agent]\n", inputs: "[[inputs.cpu]]\n"}
+    found = [_found(conf, "[agent]\n"), _found(inputs, "[[inputs.cpu]]\n"), _found(other, "[[inputs.mem]]\n")]
+    installed = {"packages": {"telegraf": "1.39.3-1"}, "stat": {}}
+    record = telegraf_check_marker(fragments, found, rendered, installed)
+    assert record.endswith("\n") and record.count("\n") == 5
+    assert "file %s %s" % (inputs, found[1]["checksum"]) in record
+    assert "other %s %s" % (other, found[2]["checksum"]) in record
+    # The same inputs in another order (found as find sorts it or not): the same record.
+    assert telegraf_check_marker(fragments, found[::-1], dict(reversed(list(rendered.items()))),
+                                 {"stat": {}, "packages": {"telegraf": "1.39.3-1"}}) == record
+    changed = [
+        telegraf_check_marker(fragments, found, dict(rendered, **{inputs: "[[inputs.disk]]\n"}), installed),
+        telegraf_check_marker(fragments, found[:2] + [_found(other, "[[inputs.swap]]\n")], rendered, installed),
+        telegraf_check_marker(dict(fragments, others=[other, DIR + "/zz.conf"]),
+                              found + [_found(DIR + "/zz.conf", "")], rendered, installed),
+        telegraf_check_marker(dict(fragments, others=[]), found, rendered, installed),
+        telegraf_check_marker(fragments, found, rendered, dict(installed, packages={"telegraf": "1.40.0-1"})),
+    ]
+    assert record not in changed and len(set(changed)) == len(changed)
+    with pytest.raises(AnsibleFilterError, match="rendered has no content for " + inputs):
+        telegraf_check_marker(fragments, found, {conf: ""}, installed)
+    with pytest.raises(AnsibleFilterError, match="installed must be a mapping"):
+        telegraf_check_marker(fragments, found, rendered, ["telegraf"])
+    with pytest.raises(AnsibleFilterError, match="found must be the files"):
+        telegraf_check_marker(fragments, "nope", rendered, installed)
