@@ -13,28 +13,19 @@ from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.tickstack.influx.plugins.plugin_utils.variables import (
+    empty as _empty,
+    integer as _int,
+    items as _items,
+)
+
 SETUP_PASSWORD_MIN = 8
 CERTIFICATE = re.compile(r"-----BEGIN CERTIFICATE-----")
 PRIVATE_KEY = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")
 
 
-def _empty(value: Any) -> bool:
-    return value is None or (hasattr(value, "__len__") and len(value) == 0)
-
-
 def _text(value: Any) -> str:
     return "" if value is None else str(value)
-
-
-def _items(value: Any) -> list:
-    return list(value) if isinstance(value, (list, tuple)) else []
-
-
-def _int(value: Any) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0
 
 
 def influxdb_problems(model: Any) -> list[str]:

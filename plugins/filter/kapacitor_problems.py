@@ -13,24 +13,15 @@ from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.tickstack.influx.plugins.plugin_utils.variables import (
+    empty as _empty,
+    integer as _int,
+    items as _items,
+)
+
 # Kapacitor's username rule.
 USERNAME = re.compile(r"^[-._@0-9A-Za-z]+$")
 ADMIN_PASSWORD_MIN = 16
-
-
-def _empty(value: Any) -> bool:
-    return value is None or (hasattr(value, "__len__") and len(value) == 0)
-
-
-def _items(value: Any) -> list:
-    return list(value) if isinstance(value, (list, tuple)) else []
-
-
-def _keep(value: Any) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0
 
 
 def kapacitor_problems(model: Any) -> list[str]:
@@ -70,7 +61,7 @@ def kapacitor_problems(model: Any) -> list[str]:
 
     if model.get("backup_enabled"):
         directory = model.get("backup_dir")
-        if (not isinstance(directory, str) or not re.match(r"^/.+", directory) or _keep(model.get("backup_keep")) < 1
+        if (not isinstance(directory, str) or not re.match(r"^/.+", directory) or _int(model.get("backup_keep")) < 1
                 or _empty(model.get("backup_schedule"))):
             problems.append(
                 "kapacitor_backup_enabled needs an absolute kapacitor_backup_dir (it is '%s'), kapacitor_backup_keep of "

@@ -26,6 +26,8 @@ from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.tickstack.influx.plugins.plugin_utils.variables import empty as _empty
+
 SECRET_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 SECRET_STORES = ("auto", "systemd", "files")
 # LoadCredential= with the $CREDENTIALS_DIRECTORY Telegraf's systemd store reads.
@@ -41,10 +43,6 @@ def _merge(base: Any, extra: Any) -> Any:
     for key, value in extra.items():
         merged[key] = _merge(merged[key], value) if key in merged else value
     return merged
-
-
-def _empty(value: Any) -> bool:
-    return value is None or (hasattr(value, "__len__") and len(value) == 0)
 
 
 def _secret(name: str) -> str:
