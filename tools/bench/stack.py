@@ -12,7 +12,9 @@ provisioner settings and the apt repository install), and prints rows for:
 - HTTP calls per module on the idempotent run, counted by a reverse proxy in front of InfluxDB's
   and Kapacitor's APIs (one port per inventory host, so a delegated call is still its host's);
 - the Ansible floor on the same containers: the same fact gathering and as many ping tasks per
-  host as that host ran ok tasks, and the idempotent run as a ratio to it;
+  host as that host ran ok tasks, and the idempotent run as a ratio to it. The idempotent converge
+  and the floor alternate for BENCH_REPEAT rounds (default 3) so that both see the machine's drift
+  alike; each round is printed, and the medians, whose ratio is the one reported;
 - (section ``scale``) first and idempotent converges with N fresh, light Telegraf containers for
   each N of BENCH_TELEGRAF_SCALE, and the marginal cost per Telegraf host.
 
