@@ -164,3 +164,16 @@ def test_bench_reads_an_indented_json_list_and_a_last_json_line():
     assert bench.parse_rows(json.dumps(rows, indent=2)) == rows
     assert bench.parse_rows("progress\nmore progress\n" + json.dumps(rows)) == rows
     assert bench.parse_rows("") == []
+
+
+def test_a_call_at_a_tasks_end_is_not_given_to_the_skip_or_the_task_that_follows():
+    records = [
+        record("setup", "tickstack.influx.influxdb2_setup", "bench-influxdb", 10.0, 11.0),
+        # Starts within the slack of the call: a skip makes no call, and the next task does not own it.
+        record("check", "ansible.builtin.fail", "bench-influxdb", 11.02, 11.03, status="skipped"),
+        record("dir", "ansible.builtin.file", "bench-influxdb", 11.04, 11.6),
+    ]
+    requests = [request("bench-influxdb", 10.99, "/api/v2/setup"), request("bench-influxdb", 11.0, "/api/v2/setup")]
+    calls, unattributed = stack.attribute(requests, records)
+    assert not unattributed
+    assert set(calls) == {("tickstack.influx.influxdb2_setup", "bench-influxdb")}

@@ -362,7 +362,12 @@ def attribute(requests: list[dict], records: list[dict]) -> tuple[dict, list[dic
     calls: dict[tuple[str, str], dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
     unattributed = []
     for request in requests:
-        match = [r for r in by_host.get(request["host"], []) if r["start"] - 0.05 <= request["time"] <= r["end"] + 0.05]
+        # A skipped task makes no call; a window that holds the request beats one that only nearly does
+        # (0.05 s of slack for the callback's clock), else a skip or the next task's start takes the call
+        # of the task just before it.
+        ran = [r for r in by_host.get(request["host"], []) if r["status"] != "skipped"]
+        match = ([r for r in ran if r["start"] <= request["time"] <= r["end"]]
+                 or [r for r in ran if r["start"] - 0.05 <= request["time"] <= r["end"] + 0.05])
         if not match:
             unattributed.append(request)
             continue
