@@ -14,7 +14,7 @@ provisioner settings and the apt repository install), and prints rows for:
 - the Ansible floor on the same containers: the same fact gathering and as many ping tasks per
   host as that host ran ok tasks, and the idempotent run as a ratio to it. The idempotent converge
   and the floor alternate for BENCH_REPEAT rounds (default 3) so that both see the machine's drift
-  alike; each round is printed, and the medians, whose ratio is the one reported;
+  alike; each round is printed, the medians, and the median of the rounds' ratios;
 - (section ``scale``) first and idempotent converges with N fresh, light Telegraf containers for
   each N of BENCH_TELEGRAF_SCALE, and the marginal cost per Telegraf host.
 
@@ -356,16 +356,17 @@ def short_path(path: str) -> str:
 
 def attribute(requests: list[dict], records: list[dict]) -> tuple[dict, list[dict]]:
     """Each request to the (task, host) whose window holds it: {(action, host): [[request, ...] per task]}."""
+    # A skipped task makes no call: only the tasks that ran can own one.
     by_host: dict[str, list[dict]] = defaultdict(list)
     for record in records:
-        by_host[record["host"]].append(record)
+        if record["status"] != "skipped":
+            by_host[record["host"]].append(record)
     calls: dict[tuple[str, str], dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
     unattributed = []
     for request in requests:
-        # A skipped task makes no call; a window that holds the request beats one that only nearly does
-        # (0.05 s of slack for the callback's clock), else a skip or the next task's start takes the call
-        # of the task just before it.
-        ran = [r for r in by_host.get(request["host"], []) if r["status"] != "skipped"]
+        # A window that holds the request beats one that only nearly does (0.05 s of slack for the
+        # callback's clock), else the next task's start takes the call of the task just before it.
+        ran = by_host.get(request["host"], [])
         match = ([r for r in ran if r["start"] <= request["time"] <= r["end"]]
                  or [r for r in ran if r["start"] - 0.05 <= request["time"] <= r["end"] + 0.05])
         if not match:
